@@ -1,0 +1,35 @@
+// An IP address and UDP port, as disco messages and relay legs carry them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wayport {
+
+struct AddrPort {
+	// IPv4 is held v4-mapped (::ffff:a.b.c.d) so both families share one
+	// layout; is_v4 keeps the family, as Go's netip does, so a v4 address
+	// never equals its v6-mapped twin.
+	std::array<uint8_t, 16> ip{};
+	uint16_t port = 0;
+	bool is_v4 = false;
+
+	static AddrPort v4(const uint8_t ip4[4], uint16_t port);
+	static AddrPort v6(const uint8_t ip6[16], uint16_t port);
+	// The 16-byte form of disco messages; a v4-mapped address is unmapped.
+	static AddrPort from_16(const uint8_t ip16[16], uint16_t port);
+
+	const uint8_t *ip4() const { return ip.data() + 12; }
+	bool is_zero() const;
+
+	// "1.2.3.4:5" or "[2001:db8::1]:5".
+	std::string to_string() const;
+	static std::optional<AddrPort> parse(std::string_view text);
+
+	bool operator==(const AddrPort &) const = default;
+};
+
+} // namespace wayport
