@@ -10,7 +10,6 @@ using namespace wayport::ctl;
 int main(int argc, char **argv)
 {
 	CLI::App app{"wayportctl: inspect and build Tailscale peer relay wire formats"};
-	app.require_subcommand(1);
 
 	std::string input;
 	auto *decode = app.add_subcommand("decode", "classify a UDP payload (hex) and show its headers");
@@ -45,6 +44,10 @@ int main(int argc, char **argv)
 		return app.exit(e) == 0 ? 0 : 2;
 	}
 
+	if (app.get_subcommands().empty()) {
+		std::cerr << "wayportctl: a command is required\n" << app.help();
+		return 2;
+	}
 	try {
 		if (*decode)
 			cmd_decode(input);

@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include "dataplane/wire/classify.h"
+#include "tests/unit/vectors.h"
+
+namespace wayport {
+namespace {
+
+using test::vec;
+
+Bytes cat(const Bytes &a, const Bytes &b)
+{
+	Bytes out = a;
+	out.insert(out.end(), b.begin(), b.end());
+	return out;
+}
+
+Bytes stun_binding_request()
+{
+	return *from_hex("00010000" "2112a442" "0102030405060708090a0b0c");
+}
+
+Bytes wireguard(uint8_t type, size_t len)
+{
+	Bytes b(len, 0xaa);
+	b[0] = type;
+	b[1] = b[2] = b[3] = 0;
+	return b;
+}
+
+void expect_client(const Bytes &b, ClientLooksLike kind, bool geneve)
+{
+	ClientView v = client_classify(b);
+	EXPECT_EQ(v.kind, kind) << to_string(v.kind);
+	EXPECT_EQ(v.geneve, geneve);
+}
+
+TEST(Classify, ClientViewMatchesMagicsockPacketLooksLike)
+{
+	// Test_packetLooksLike cases (spec §1.5 and the vectors file).
+	expect_client(vec("pkt_looks_like_geneve_encap_disco"), ClientLooksLike::disco, true);
+	expect_client(vec("pkt_looks_like_geneve_encap_too_short_disco"), ClientLooksLike::wireguard, false);
+	expect_client(vec("geneve_hdr_ctrl_wireguard_vni1"), ClientLooksLike::wireguard, true);
+	expect_client(stun_binding_request(), ClientLooksLike::stun_binding, false);
+	expect_client(vec("pkt_alloc_req_A_to_R_naked_disco"), ClientLooksLike::disco, false);
+	expect_client(vec("wg_handshake_initiation_captured"), ClientLooksLike::wireguard, false);
+
+	// A nonzero version, reserved bits or reserved byte: not Geneve to a
+	// client, and the disco magic is not at byte 0, so "WireGuard".
+	Bytes disco_tail(vec("pkt_looks_like_geneve_encap_disco").begin() + 8,
+			 vec("pkt_looks_like_geneve_encap_disco").end());
+	for (const char *name : {"geneve_hdr_nonzero_version", "geneve_hdr_nonzero_reserved_bits",
+				 "geneve_hdr_nonzero_reserved_byte"}) {
+		SCOPED_TRACE(name);
+		expect_client(cat(vec(name), disco_tail), ClientLooksLike::wireguard, false);
+	}
+	// Well-formed header, unknown protocol.
+	expect_client(*from_hex("0000080000000100aabb"), ClientLooksLike::wireguard, false);
+}
+
+TEST(Classify, PayloadClasses)
+{
+	EXPECT_EQ(payload_classify(stun_binding_request()), PayloadClass::stun_binding);
+	EXPECT_EQ(payload_classify(vec("pkt_bind_A_to_S")), PayloadClass::geneve_disco);
+	EXPECT_EQ(payload_classify(vec("pkt_relayed_ping_A_to_B")), PayloadClass::geneve_disco);
+	EXPECT_EQ(payload_classify(vec("pkt_looks_like_geneve_encap_disco")), PayloadClass::geneve_disco);
+	EXPECT_EQ(payload_classify(vec("pkt_relayed_wg_init_A_to_B")), PayloadClass::geneve_wireguard);
+	EXPECT_EQ(payload_classify(vec("pkt_relayed_wg_opaque_A_to_B")), PayloadClass::geneve_wireguard);
+	EXPECT_EQ(payload_classify(vec("pkt_alloc_req_A_to_R_naked_disco")), PayloadClass::disco);
+	EXPECT_EQ(payload_classify(vec("wg_handshake_initiation_captured")), PayloadClass::wireguard);
+
+	EXPECT_EQ(payload_classify(vec("pkt_looks_like_geneve_encap_too_short_disco")), PayloadClass::other);
+	EXPECT_EQ(payload_classify(*from_hex("0000080000000100aabb")), PayloadClass::other);
+	EXPECT_EQ(payload_classify(Bytes{}), PayloadClass::other);
+	EXPECT_EQ(payload_classify(Bytes{0x54, 0x53}), PayloadClass::other);
+}
+
+TEST(Classify, WireGuardTypesNeedTheirSizes)
+{
+	EXPECT_EQ(wireguard_type(wireguard(1, 148)), WireGuardType::initiation);
+	EXPECT_EQ(wireguard_type(wireguard(2, 92)), WireGuardType::response);
+	EXPECT_EQ(wireguard_type(wireguard(3, 64)), WireGuardType::cookie_reply);
+	EXPECT_EQ(wireguard_type(wireguard(4, 32)), WireGuardType::transport);
+	EXPECT_EQ(wireguard_type(wireguard(4, 1452)), WireGuardType::transport);
+
+	EXPECT_EQ(wireguard_type(wireguard(1, 147)), WireGuardType::none);
+	EXPECT_EQ(wireguard_type(wireguard(1, 149)), WireGuardType::none);
+	EXPECT_EQ(wireguard_type(wireguard(2, 93)), WireGuardType::none);
+	EXPECT_EQ(wireguard_type(wireguard(3, 63)), WireGuardType::none);
+	EXPECT_EQ(wireguard_type(wireguard(4, 31)), WireGuardType::none);
+	EXPECT_EQ(wireguard_type(wireguard(5, 64)), WireGuardType::none);
+	EXPECT_EQ(wireguard_type(wireguard(0, 64)), WireGuardType::none);
+	Bytes reserved = wireguard(4, 64);
+	reserved[2] = 1;
+	EXPECT_EQ(wireguard_type(reserved), WireGuardType::none);
+	EXPECT_EQ(payload_classify(reserved), PayloadClass::other);
+}
+
+TEST(Classify, Stun)
+{
+	Bytes b = stun_binding_request();
+	EXPECT_TRUE(is_stun(b));
+	EXPECT_TRUE(is_stun_binding(b));
+	b[1] = 0x03;  // Allocate: STUN but not Binding
+	EXPECT_TRUE(is_stun(b));
+	EXPECT_FALSE(is_stun_binding(b));
+	EXPECT_EQ(payload_classify(b), PayloadClass::other);
+	expect_client(b, ClientLooksLike::wireguard, false);
+
+	Bytes bad_cookie = stun_binding_request();
+	bad_cookie[7] ^= 1;
+	EXPECT_FALSE(is_stun(bad_cookie));
+	Bytes short_one = stun_binding_request();
+	short_one.pop_back();
+	EXPECT_FALSE(is_stun(short_one));
+	Bytes high_bits = stun_binding_request();
+	high_bits[0] = 0x40;
+	EXPECT_FALSE(is_stun(high_bits));
+}
+
+} // namespace
+} // namespace wayport

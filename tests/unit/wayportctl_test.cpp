@@ -1,0 +1,242 @@
+// Runs the wayportctl binary as a user would and checks what it prints.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/unit/vectors.h"
+
+namespace wayport {
+namespace {
+
+using nlohmann::json;
+using test::vec;
+
+struct CtlRun {
+	int status;
+	std::string out, err;
+	json out_json() const { return json::parse(out); }
+};
+
+std::string quote(const std::string &s)
+{
+	std::string q = "'";
+	for (char c : s)
+		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return q + "'";
+}
+
+std::string slurp(const std::filesystem::path &p)
+{
+	std::ifstream in(p);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+CtlRun wayportctl(const std::vector<std::string> &args, const std::string &stdin_text = "")
+{
+	static const auto dir = [] {
+		auto d = std::filesystem::temp_directory_path() / ("wayportctl_test." + std::to_string(getpid()));
+		std::filesystem::create_directories(d);
+		return d;
+	}();
+	std::ofstream(dir / "in") << stdin_text;
+	std::string cmd = quote(WAYPORTCTL);
+	for (const auto &a : args)
+		cmd += " " + quote(a);
+	cmd += " <" + quote(dir / "in") + " >" + quote(dir / "out") + " 2>" + quote(dir / "err");
+	int rc = std::system(cmd.c_str());
+	return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(dir / "out"), slurp(dir / "err")};
+}
+
+std::string trim(std::string s)
+{
+	while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+		s.pop_back();
+	return s;
+}
+
+void expect_error(const CtlRun &r, const std::string &mentions)
+{
+	EXPECT_NE(r.status, 0);
+	EXPECT_TRUE(r.out.empty()) << r.out;
+	EXPECT_NE(r.err.find(mentions), std::string::npos) << "stderr: " << r.err;
+}
+
+const char *kPlaintexts[] = {"disco_plain_bind_A", "disco_plain_challenge_S", "disco_plain_answer_A",
+			     "disco_plain_ping_A", "disco_plain_alloc_req_A", "disco_plain_alloc_resp_R"};
+
+TEST(Wayportctl, DiscoDecodeThenEncodeIsExact)
+{
+	std::vector<std::string> inputs;
+	for (const char *name : kPlaintexts)
+		inputs.push_back(to_hex(vec(name)));
+	// Our own forms of the other types, and lenient corner cases.
+	inputs.push_back("0200" "0102030405060708090a0b0c" "20010db8000000000000000000000001" "0007");
+	inputs.push_back("0300" "00000000000000000000ffffcb007105" "1e61");
+	inputs.push_back("0300" "00000000000000000000ffffcb007105" "1e");  // ignored body
+	inputs.push_back("0700" + to_hex(vec("disco_plain_alloc_resp_R")).substr(12));
+	inputs.push_back("0100" "0102030405060708090a0b0c" "0000ff");       // nonzero padding
+	inputs.push_back("0801");                                            // ignored body
+	inputs.push_back(to_hex(vec("disco_plain_bind_A")) + "abcdef");      // trailing
+	for (const auto &hex : inputs) {
+		SCOPED_TRACE(hex);
+		CtlRun dec = wayportctl({"disco", "decode", hex});
+		ASSERT_EQ(dec.status, 0) << dec.err;
+		CtlRun enc = wayportctl({"disco", "encode", "-"}, dec.out);
+		ASSERT_EQ(enc.status, 0) << enc.err;
+		EXPECT_EQ(trim(enc.out), hex);
+	}
+}
+
+TEST(Wayportctl, DiscoDecodeFieldNames)
+{
+	json j = wayportctl({"disco", "decode", to_hex(vec("disco_plain_alloc_resp_R"))}).out_json();
+	EXPECT_EQ(j["type"], "allocate_udp_relay_endpoint_response");
+	EXPECT_EQ(j["version"], 0);
+	EXPECT_EQ(j["generation"], 1);
+	EXPECT_EQ(j["server_disco"], "discokey:" + to_hex(vec("key_S_pub")));
+	EXPECT_EQ(j["client_disco"][0], "discokey:" + to_hex(vec("key_B_pub")));
+	EXPECT_EQ(j["lamport_id"], 1);
+	EXPECT_EQ(j["vni"], 1);
+	EXPECT_EQ(j["bind_lifetime_ns"], 30'000'000'000);
+	EXPECT_EQ(j["steady_state_lifetime_ns"], 300'000'000'000);
+	EXPECT_EQ(j["addr_ports"], json::array({"203.0.113.5:7777"}));
+
+	j = wayportctl({"disco", "decode", to_hex(vec("disco_plain_ping_A"))}).out_json();
+	EXPECT_EQ(j["type"], "ping");
+	EXPECT_EQ(j["tx_id"], "0102030405060708090a0b0c");
+	EXPECT_EQ(j["node_key"], "nodekey:" + std::string(64, '3'));
+	EXPECT_EQ(j["padding"], 0);
+
+	j = wayportctl({"disco", "decode", to_hex(vec("disco_plain_challenge_S"))}).out_json();
+	EXPECT_EQ(j["challenge"], to_hex(vec("mac_v4")));
+	EXPECT_EQ(j["remote_key"], "discokey:" + to_hex(vec("key_B_pub")));
+}
+
+TEST(Wayportctl, SealMatchesVectorsAndOpenReadsThem)
+{
+	CtlRun plain = wayportctl({"disco", "decode", to_hex(vec("disco_plain_bind_A"))});
+	CtlRun sealed = wayportctl({"disco", "seal", "--key", to_hex(vec("key_A_priv")), "--peer",
+				 "discokey:" + to_hex(vec("key_S_pub")), "--nonce", to_hex(vec("nonce_1")),
+				 "--geneve-vni", "1", "--control", "-"},
+				plain.out);
+	ASSERT_EQ(sealed.status, 0) << sealed.err;
+	EXPECT_EQ(trim(sealed.out), to_hex(vec("pkt_bind_A_to_S")));
+
+	json opened = wayportctl({"disco", "open", "--key", to_hex(vec("key_S_priv")),
+				  to_hex(vec("pkt_bind_A_to_S"))}).out_json();
+	EXPECT_EQ(opened["type"], "bind_udp_relay_endpoint");
+	EXPECT_EQ(opened["sender"], "discokey:" + to_hex(vec("key_A_pub")));
+	EXPECT_EQ(opened["geneve"]["control"], true);
+	EXPECT_EQ(opened["geneve"]["protocol"], "disco");
+	EXPECT_EQ(opened["geneve"]["vni"], 1);
+
+	// Naked disco (no Geneve header): the allocation request to R.
+	opened = wayportctl({"disco", "open", "--key", to_hex(vec("key_R_priv")),
+			     to_hex(vec("pkt_alloc_req_A_to_R_naked_disco"))}).out_json();
+	EXPECT_EQ(opened["type"], "allocate_udp_relay_endpoint_request");
+	EXPECT_FALSE(opened.contains("geneve"));
+
+	// Without --nonce the nonce is random, and the result still opens.
+	CtlRun random = wayportctl({"disco", "seal", "--key", to_hex(vec("key_R_priv")), "--peer",
+				 "discokey:" + to_hex(vec("key_A_pub")), "-"},
+				wayportctl({"disco", "decode", to_hex(vec("disco_plain_alloc_resp_R"))}).out);
+	ASSERT_EQ(random.status, 0) << random.err;
+	opened = wayportctl({"disco", "open", "--key", to_hex(vec("key_A_priv")), trim(random.out)}).out_json();
+	EXPECT_EQ(opened["type"], "allocate_udp_relay_endpoint_response");
+	EXPECT_EQ(opened["sender"], "discokey:" + to_hex(vec("key_R_pub")));
+}
+
+TEST(Wayportctl, DecodeClassifiesPayloads)
+{
+	json j = wayportctl({"decode", to_hex(vec("pkt_relayed_wg_init_A_to_B"))}).out_json();
+	EXPECT_EQ(j["class"], "geneve_wireguard");
+	EXPECT_EQ(j["geneve"]["protocol"], "wireguard");
+	EXPECT_EQ(j["geneve"]["control"], false);
+	EXPECT_EQ(j["wireguard"]["type"], "initiation");
+	EXPECT_EQ(j["length"], 156);
+
+	j = wayportctl({"decode", to_hex(vec("pkt_challenge_S_to_A"))}).out_json();
+	EXPECT_EQ(j["class"], "geneve_disco");
+	EXPECT_EQ(j["disco"]["sender"], "discokey:" + to_hex(vec("key_S_pub")));
+	EXPECT_EQ(j["disco"]["plaintext_length"], 74);
+	EXPECT_EQ(j["client_view"]["looks_like"], "disco");
+	EXPECT_EQ(j["client_view"]["geneve"], true);
+
+	j = wayportctl({"decode", "00010000" "2112a442" "0102030405060708090a0b0c"}).out_json();
+	EXPECT_EQ(j["class"], "stun_binding");
+	EXPECT_EQ(j["stun"]["transaction_id"], "0102030405060708090a0b0c");
+
+	j = wayportctl({"decode", "40807a11000001005453"}).out_json();
+	EXPECT_EQ(j["class"], "other");
+	EXPECT_EQ(j["lenient_geneve"]["version"], 1);
+}
+
+TEST(Wayportctl, KeygenGivesAWorkingPair)
+{
+	json k = wayportctl({"keygen"}).out_json();
+	std::string priv = k["private"], pub = k["public"];
+	EXPECT_EQ(priv.size(), 64u);
+	ASSERT_EQ(pub.rfind("discokey:", 0), 0u);
+	// Seal to the new key with A's key; the new private key opens it.
+	CtlRun sealed = wayportctl({"disco", "seal", "--key", to_hex(vec("key_A_priv")), "--peer", pub, "-"},
+				R"({"type":"ping","tx_id":"0102030405060708090a0b0c"})");
+	ASSERT_EQ(sealed.status, 0) << sealed.err;
+	json opened = wayportctl({"disco", "open", "--key", priv, trim(sealed.out)}).out_json();
+	EXPECT_EQ(opened["type"], "ping");
+	EXPECT_NE(wayportctl({"keygen"}).out_json()["private"], priv);
+}
+
+TEST(Wayportctl, ErrorsNameTheProblem)
+{
+	std::string a_priv = to_hex(vec("key_A_priv"));
+	std::string s_pub = "discokey:" + to_hex(vec("key_S_pub"));
+	expect_error(wayportctl({"decode", "abc"}), "hex");
+	expect_error(wayportctl({"disco", "decode", "0a00"}), "unknown disco message type 0x0a");
+	expect_error(wayportctl({"disco", "decode", "0400"}), "too short");
+	expect_error(wayportctl({"disco", "encode", "{"}), "not valid JSON");
+	expect_error(wayportctl({"disco", "encode", R"({"type":"pong"})"}), "field 'tx_id' is required");
+	expect_error(wayportctl({"disco", "encode", R"({"type":"pingg","tx_id":"00"})"}), "field 'type'");
+	expect_error(wayportctl({"disco", "encode", R"({"type":"ping","tx_id":"0102"})"}), "12 bytes");
+	expect_error(wayportctl({"disco", "encode", R"({"type":"ping","tx_id":"0102030405060708090a0b0c","vni":1})"}),
+		     "field 'vni' is not part of a ping message");
+	expect_error(wayportctl({"disco", "encode",
+				 R"({"type":"pong","tx_id":"0102030405060708090a0b0c","src":"1.2.3.4"})"}),
+		     "field 'src'");
+	expect_error(wayportctl({"disco", "encode",
+				 R"({"type":"bind_udp_relay_endpoint","vni":-1,"generation":1,"remote_key":"x"})"}),
+		     "field 'vni'");
+	expect_error(wayportctl({"disco", "encode",
+				 R"({"type":"allocate_udp_relay_endpoint_request","client_disco":["discokey:00"],"generation":1})"}),
+		     "field 'client_disco'");
+	expect_error(wayportctl({"disco", "open", "--key", "zz", "00"}), "--key");
+	expect_error(wayportctl({"disco", "open", "--key", a_priv, "00112233"}), "not a disco packet");
+	expect_error(wayportctl({"disco", "open", "--key", a_priv, to_hex(vec("pkt_bind_A_to_S"))}),
+		     "box does not open");
+	expect_error(wayportctl({"disco", "open", "--key", a_priv, to_hex(vec("pkt_bind_A_to_S")).substr(0, 100)}),
+		     "truncated");
+	const std::string ping = R"({"type":"ping","tx_id":"0102030405060708090a0b0c"})";
+	expect_error(wayportctl({"disco", "seal", "--key", a_priv, "--peer", "discokey:00", "-"}, ping), "--peer");
+	expect_error(wayportctl({"disco", "seal", "--key", a_priv, "--peer", s_pub, "--nonce", "00", "-"}, ping),
+		     "--nonce");
+	expect_error(wayportctl({"disco", "seal", "--key", a_priv, "--peer", s_pub, "--geneve-vni", "16777216", "-"},
+				ping),
+		     "VNI");
+	expect_error(wayportctl({"disco", "seal", "--key", a_priv, "--peer", s_pub, "--control", "-"}, ping),
+		     "--geneve-vni");
+	expect_error(wayportctl({"disco", "seal", "--key", a_priv, "--peer", "discokey:" + std::string(64, '0'), "-"},
+				ping),
+		     "low-order");
+	expect_error(wayportctl({"nonsense"}), "nonsense");
+	expect_error(wayportctl({}), "a command is required");
+}
+
+} // namespace
+} // namespace wayport
