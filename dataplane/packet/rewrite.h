@@ -1,0 +1,26 @@
+// Rewrites a received UDP packet's outer Ethernet/IP/UDP headers so it
+// leaves towards another address, possibly of the other IP family. The UDP
+// payload is not touched: the relay forwards it byte for byte.
+#pragma once
+
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/packet/parse.h"
+
+namespace wayport {
+
+struct EgressPort {
+	uint8_t mac[6] = {};
+	PortAddrs addrs;
+	bool offload_ipv4_cksum = false;  // the port computes IPv4 header checksums
+	bool offload_udp_cksum = false;   // ... and UDP checksums from a pseudo-header sum
+};
+
+// Returns false (packet untouched) only when the mbuf lacks headroom for
+// a larger header or the port has no address of the destination's family.
+bool rewrite_udp(rte_mbuf *m, const ParsedUdp &in, const EgressPort &port, const uint8_t next_hop_mac[6],
+		 uint16_t src_port, const AddrPort &dst);
+
+} // namespace wayport

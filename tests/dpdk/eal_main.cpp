@@ -1,0 +1,26 @@
+// GoogleTest main for tests that need DPDK: EAL runs once per process, with
+// no hugepages, no PCI and no shared files, so tests run anywhere.
+#include <gtest/gtest.h>
+
+#include <rte_eal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+int main(int argc, char **argv)
+{
+	testing::InitGoogleTest(&argc, argv);
+	std::vector<std::string> args = {"wayport_tests", "-l", "0", "--no-huge", "-m", "256", "--no-pci",
+					 "--no-shconf", "--log-level=error"};
+	std::vector<char *> eal_argv;
+	for (auto &a : args)
+		eal_argv.push_back(a.data());
+	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+		std::fprintf(stderr, "rte_eal_init failed\n");
+		return 1;
+	}
+	int rc = RUN_ALL_TESTS();
+	rte_eal_cleanup();
+	return rc;
+}
