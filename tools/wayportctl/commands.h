@@ -1,5 +1,6 @@
-// wayportctl's offline commands: each reads its input, prints JSON or hex on
-// stdout, and throws CommandError with a message naming the problem.
+// wayportctl's commands: the offline ones read their input and print JSON or
+// hex; the online ones ask wayportd over its local API socket. Each prints
+// on stdout and throws CommandError with a message naming the problem.
 #pragma once
 
 #include <optional>
@@ -27,5 +28,13 @@ void cmd_disco_encode(const std::string &arg);
 void cmd_disco_open(const std::string &key_hex, const std::string &arg);
 void cmd_disco_seal(const SealOptions &opt, const std::string &arg);
 void cmd_keygen();
+
+// Online: `socket` is the daemon's API socket (--socket). Without `json`,
+// status and sessions print a short table.
+void cmd_status(const std::string &socket, bool json);
+void cmd_relay_sessions(const std::string &socket, bool json);
+// Both keys "discokey:<hex>", checked before connecting.
+void cmd_relay_allocate(const std::string &socket, const std::string &a, const std::string &b);
+void cmd_metrics(const std::string &socket);
 
 } // namespace wayport::ctl

@@ -1,4 +1,5 @@
-// wayportctl: decode, encode, seal and open the wire formats wayport speaks.
+// wayportctl: decode, encode, seal and open the wire formats wayport speaks,
+// and ask a running wayportd over its local API socket.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -9,7 +10,12 @@ using namespace wayport::ctl;
 
 int main(int argc, char **argv)
 {
-	CLI::App app{"wayportctl: inspect and build Tailscale peer relay wire formats"};
+	CLI::App app{"wayportctl: inspect and build Tailscale peer relay wire formats, and query wayportd"};
+	// Accepted before or after the command: `wayportctl status --socket X`.
+	app.fallthrough();
+
+	std::string socket = "/run/wayport/api.sock";
+	app.add_option("--socket", socket, "wayportd's local API socket")->capture_default_str();
 
 	std::string input;
 	auto *decode = app.add_subcommand("decode", "classify a UDP payload (hex) and show its headers");
@@ -38,6 +44,21 @@ int main(int argc, char **argv)
 
 	auto *keygen = app.add_subcommand("keygen", "a new disco private key and its public key");
 
+	bool json = false;
+	auto *status = app.add_subcommand("status", "wayportd's identity, relay port and counters");
+	status->add_flag("--json", json, "the daemon's JSON as it is");
+
+	auto *relay = app.add_subcommand("relay", "the peer relay server");
+	relay->require_subcommand(1);
+	auto *sessions = relay->add_subcommand("sessions", "relay sessions, as tailscale debug peer-relay-sessions");
+	sessions->add_flag("--json", json, "the daemon's JSON as it is");
+	std::string key_a, key_b;
+	auto *allocate = relay->add_subcommand("allocate", "allocate an endpoint for two clients (ServerEndpoint JSON)");
+	allocate->add_option("a", key_a, "the first client's discokey:<hex>")->required();
+	allocate->add_option("b", key_b, "the second client's discokey:<hex>")->required();
+
+	auto *metrics = app.add_subcommand("metrics", "wayportd's Prometheus metrics");
+
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {
@@ -61,6 +82,14 @@ int main(int argc, char **argv)
 			cmd_disco_seal(seal, input);
 		else if (*keygen)
 			cmd_keygen();
+		else if (*status)
+			cmd_status(socket, json);
+		else if (*sessions)
+			cmd_relay_sessions(socket, json);
+		else if (*allocate)
+			cmd_relay_allocate(socket, key_a, key_b);
+		else if (*metrics)
+			cmd_metrics(socket);
 	} catch (const CommandError &e) {
 		std::cerr << "wayportctl: " << e.what() << '\n';
 		return 1;

@@ -1,0 +1,181 @@
+// wayportctl's online commands end to end: the real binary against a real
+// ApiServer in this process.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "tests/api/harness.h"
+
+namespace wayport::test {
+namespace {
+
+using nlohmann::json;
+
+const std::string kA = "discokey:" + std::string(64, '1');
+const std::string kB = "discokey:" + std::string(64, '2');
+
+struct CtlRun {
+	int status;
+	std::string out, err;
+};
+
+std::string quote(const std::string &s)
+{
+	std::string q = "'";
+	for (char c : s)
+		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return q + "'";
+}
+
+std::string slurp(const std::filesystem::path &p)
+{
+	std::ifstream in(p);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+// Runs in the background of std::system while this process serves it.
+CtlRun wayportctl(const std::vector<std::string> &args)
+{
+	static TempDir dir;
+	std::string cmd = quote(WAYPORTCTL);
+	for (const auto &a : args)
+		cmd += " " + quote(a);
+	cmd += " </dev/null >" + quote(dir.path / "out") + " 2>" + quote(dir.path / "err");
+	int rc = std::system(cmd.c_str());
+	return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(dir.path / "out"), slurp(dir.path / "err")};
+}
+
+void expect_error(const CtlRun &r, const std::string &message)
+{
+	EXPECT_EQ(r.status, 1);
+	EXPECT_TRUE(r.out.empty()) << r.out;
+	EXPECT_EQ(r.err, "wayportctl: " + message + "\n");
+}
+
+class WayportctlOnline : public ::testing::Test {
+protected:
+	void SetUp() override { ASSERT_TRUE(t.started()) << t.server.error(); }
+	TestServer t;
+};
+
+TEST_F(WayportctlOnline, StatusJson)
+{
+	CtlRun r = wayportctl({"--socket", t.socket, "status", "--json"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(json::parse(r.out), json::parse(kStatusJson));
+	// Pretty, and in the daemon's field order.
+	EXPECT_EQ(r.out.rfind("{\n  \"node_disco\"", 0), 0u) << r.out;
+	// --socket after the command works too.
+	EXPECT_EQ(wayportctl({"status", "--json", "--socket", t.socket}).out, r.out);
+}
+
+TEST_F(WayportctlOnline, StatusTable)
+{
+	CtlRun r = wayportctl({"--socket", t.socket, "status"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.out, "node disco           discokey:" + std::string(64, 'a') + "\n"
+			 "relay disco          discokey:" + std::string(64, 'b') + "\n"
+			 "relay port           7777\n"
+			 "counters\n"
+			 "  alloc_ok           3\n"
+			 "  handshake.bind_ok  2\n");
+}
+
+TEST_F(WayportctlOnline, Sessions)
+{
+	CtlRun r = wayportctl({"--socket", t.socket, "relay", "sessions", "--json"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(json::parse(r.out), json::parse(kSessionsJson));
+
+	r = wayportctl({"--socket", t.socket, "relay", "sessions"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.out, "UDP port 7777\n"
+			 "VNI  CLIENT 1            ENDPOINT 1          PACKETS 1  CLIENT 2            ENDPOINT 2  PACKETS 2\n"
+			 "1    d:aaaaaaaaaaaaaaaa  198.51.100.1:41641  10         d:cccccccccccccccc  -           0\n");
+}
+
+TEST_F(WayportctlOnline, Allocate)
+{
+	CtlRun r = wayportctl({"--socket", t.socket, "relay", "allocate", kA, kB});
+	ASSERT_EQ(r.status, 0) << r.err;
+	json ep = json::parse(r.out);
+	EXPECT_EQ(ep["ClientDisco"], json::array({kA, kB}));
+	EXPECT_EQ(ep["AddrPorts"], json::array({"203.0.113.5:7777"}));
+	EXPECT_EQ(r.out.rfind("{\n  \"ServerDisco\"", 0), 0u) << r.out;
+
+	// Upper-case hex is the same key.
+	std::string upper = "discokey:" + std::string(64, 'F');
+	r = wayportctl({"--socket", t.socket, "relay", "allocate", kA, upper});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(json::parse(r.out)["ClientDisco"][1], "discokey:" + std::string(64, 'f'));
+
+	// The daemon's refusal is the error.
+	expect_error(wayportctl({"--socket", t.socket, "relay", "allocate", kA, kA}), "client disco keys must differ");
+}
+
+TEST_F(WayportctlOnline, Metrics)
+{
+	CtlRun r = wayportctl({"--socket", t.socket, "metrics"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.out, kMetricsText);
+}
+
+TEST(WayportctlOffline, CannotReach)
+{
+	TempDir dir;
+	std::string path = (dir.path / "none.sock").string();
+	for (auto args : std::vector<std::vector<std::string>>{
+		     {"status", "--json"}, {"status"}, {"relay", "sessions"}, {"metrics"}, {"relay", "allocate", kA, kB}}) {
+		args.insert(args.begin(), {"--socket", path});
+		expect_error(wayportctl(args), "cannot reach wayportd at " + path + ": No such file or directory");
+	}
+	// A file that is not a socket.
+	std::ofstream(dir.path / "file") << "x";
+	expect_error(wayportctl({"--socket", (dir.path / "file").string(), "metrics"}),
+		     "cannot reach wayportd at " + (dir.path / "file").string() + ": Connection refused");
+}
+
+TEST(WayportctlOffline, BadKeysAreCaughtBeforeConnecting)
+{
+	// No daemon at this path: the key error comes first.
+	std::string path = "/nonexistent/api.sock";
+	const std::string why = " key must be a disco public key: \"discokey:\" and 64 hex digits";
+	expect_error(wayportctl({"--socket", path, "relay", "allocate", "discokey:00", kB}), "the first" + why);
+	expect_error(wayportctl({"--socket", path, "relay", "allocate", kA, std::string(64, '2')}), "the second" + why);
+	CtlRun r = wayportctl({"--socket", path, "relay", "allocate", kA});
+	EXPECT_NE(r.status, 0);
+	EXPECT_NE(r.err.find("b is required"), std::string::npos) << r.err;
+}
+
+TEST(WayportctlOffline, BusyDaemon)
+{
+	ServerOptions opt;
+	opt.control = false;
+	opt.limits.call_timeout = std::chrono::milliseconds(100);
+	TestServer t(std::move(opt));
+	ASSERT_TRUE(t.started()) << t.server.error();
+	expect_error(wayportctl({"--socket", t.socket, "status", "--json"}), "control thread busy");
+}
+
+TEST(WayportctlOffline, ServerErrorWithoutJson)
+{
+	ServerOptions opt;
+	opt.handler = [](api::Call &c) {
+		c.http_status = 500;
+		c.content_type = "text/plain";
+		c.body = "oops";
+	};
+	TestServer t(std::move(opt));
+	ASSERT_TRUE(t.started()) << t.server.error();
+	expect_error(wayportctl({"--socket", t.socket, "metrics"}), "wayportd answered 500 Internal Server Error");
+}
+
+} // namespace
+} // namespace wayport::test
