@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "dataplane/wire/bytes.h"
+
 namespace wayport::config {
 
 std::optional<AddrPort> parse_ip(std::string_view text, bool v4)
@@ -70,17 +72,6 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text, bool v4)
 bool is_ipv6_link_local(const AddrPort &ip)
 {
 	return !ip.is_v4 && ip.ip[0] == 0xfe && (ip.ip[1] & 0xc0) == 0x80;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 std::optional<MacAddr> parse_unicast_mac(std::string_view text)

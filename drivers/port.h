@@ -26,6 +26,7 @@ struct PortSpec {
 
 struct PortInfo {
 	uint16_t port_id = 0;
+	uint16_t rx_queues = 0;  // may exceed the spec's when the driver needs it
 	rte_ether_addr mac{};
 	bool offload_ipv4_cksum = false;
 	bool offload_udp_cksum = false;

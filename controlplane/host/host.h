@@ -37,6 +37,7 @@ public:
 	const HostPort *port(uint16_t port_id) const;
 	const std::vector<HostPort> &ports() const { return ports_; }
 	NeighbourTable &neighbours() { return neighbours_; }
+	const NeighbourTable &neighbours() const { return neighbours_; }
 	const HostCounters &counters() const { return counters_; }
 
 private:

@@ -27,6 +27,9 @@ struct Config {
 	Duration steady_state_lifetime = 5 * kMinute;
 	Duration mac_rotation_interval = kMacRotationInterval;
 	AllocPolicy alloc;
+	// Live endpoints at most, whoever allocates them: the operator's bound
+	// on memory, below the VNI space.
+	uint32_t max_endpoints = (1u << 24) - 1;
 	// Only shown in status, as Tailscale's ServerStatus.UDPPort.
 	std::optional<uint16_t> udp_port;
 };

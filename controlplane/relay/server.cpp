@@ -135,6 +135,8 @@ AllocError Server::allocate(const disco::PublicKey &a, const disco::PublicKey &b
 		return AllocError::ok;
 	}
 
+	if (by_vni_.size() >= config_.max_endpoints)
+		return AllocError::pool_exhausted;
 	// Both shared keys before the VNI, so a failure leaves nothing to undo.
 	auto s0 = client_shared_key(pair[0]);
 	auto s1 = client_shared_key(pair[1]);

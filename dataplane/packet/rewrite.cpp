@@ -68,7 +68,10 @@ bool rewrite_udp(rte_mbuf *m, const ParsedUdp &in, const EgressPort &port, const
 	uint32_t end = in.payload_offset + in.payload_len;
 	if (in.payload_offset < header_len && rte_pktmbuf_headroom(m) < header_len - in.payload_offset)
 		return false;
-	rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - end));
+	// Parse took single-segment mbufs only, so the lengths can be set
+	// without walking the chain (which would touch a second cache line).
+	m->data_len = static_cast<uint16_t>(end);
+	m->pkt_len = end;
 	if (in.payload_offset > header_len)
 		rte_pktmbuf_adj(m, static_cast<uint16_t>(in.payload_offset - header_len));
 	else if (in.payload_offset < header_len)

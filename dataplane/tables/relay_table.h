@@ -67,6 +67,7 @@ public:
 		return slot ? slot->load(std::memory_order_acquire) : nullptr;
 	}
 	void prefetch(uint32_t vni) const { entries_.prefetch(vni); }
+	void prefetch_activity(unsigned worker, uint32_t vni) const { activity_[worker]->prefetch(vni); }
 	// Present for every VNI that has an entry.
 	EndpointActivity *activity(unsigned worker, uint32_t vni) const { return activity_[worker]->find(vni); }
 

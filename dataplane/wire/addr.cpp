@@ -39,17 +39,19 @@ bool AddrPort::is_zero() const
 	return *this == AddrPort{};
 }
 
-std::string AddrPort::to_string() const
+std::string AddrPort::ip_string() const
 {
 	char buf[INET6_ADDRSTRLEN];
-	std::string out;
-	if (is_v4) {
+	if (is_v4)
 		inet_ntop(AF_INET, ip4(), buf, sizeof(buf));
-		out.append(buf);
-	} else {
+	else
 		inet_ntop(AF_INET6, ip.data(), buf, sizeof(buf));
-		out.append("[").append(buf).append("]");
-	}
+	return buf;
+}
+
+std::string AddrPort::to_string() const
+{
+	std::string out = is_v4 ? ip_string() : "[" + ip_string() + "]";
 	out.append(":").append(std::to_string(port));
 	return out;
 }

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,9 +28,19 @@ struct AddrPort {
 
 	// "1.2.3.4:5" or "[2001:db8::1]:5".
 	std::string to_string() const;
+	// The address alone: "1.2.3.4" or "2001:db8::1".
+	std::string ip_string() const;
 	static std::optional<AddrPort> parse(std::string_view text);
 
-	bool operator==(const AddrPort &) const = default;
+	// Two 64-bit compares, inline: the fast path matches every relayed
+	// packet's source against the bound legs with this.
+	bool operator==(const AddrPort &o) const
+	{
+		uint64_t a[2], b[2];
+		std::memcpy(a, ip.data(), 16);
+		std::memcpy(b, o.ip.data(), 16);
+		return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0 && port == o.port && is_v4 == o.is_v4;
+	}
 };
 
 } // namespace wayport

@@ -14,7 +14,7 @@ std::string to_hex(ByteSpan b)
 	return out;
 }
 
-static int hex_value(char c)
+int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

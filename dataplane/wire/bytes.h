@@ -47,6 +47,9 @@ inline void store_be64(uint8_t *p, uint64_t v)
 	store_be32(p + 4, static_cast<uint32_t>(v));
 }
 
+// The value of one hex digit (either case), or -1.
+int hex_value(char c);
+
 // Lowercase hex, no separators.
 std::string to_hex(ByteSpan b);
 

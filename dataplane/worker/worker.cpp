@@ -22,7 +22,8 @@ constexpr uint16_t kPrefetchAhead = 4;
 Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> rx, uint16_t tx_queue,
 	       rte_ring *punt, uint16_t burst)
 	: id_(id), shared_(shared), rx_(std::move(rx)), tx_queue_(tx_queue), punt_ring_(punt),
-	  burst_(std::min(burst, kMaxBurst)), parsed_(burst_), vni_(burst_), punts_(burst_),
+	  burst_(std::min(burst, kMaxBurst)), parsed_(burst_), vni_(burst_), entry_(burst_), activity_(burst_),
+	  punts_(burst_),
 	  tx_(shared.ports.size())
 {
 	for (auto &t : tx_)
@@ -46,7 +47,7 @@ void Worker::drop(rte_mbuf *m, DropReason r)
 
 void Worker::punt(rte_mbuf *m, PuntReason r)
 {
-	m->hash.usr = static_cast<uint32_t>(r);
+	set_punt_reason(m, r);
 	counters_.punt(r);
 	punts_[n_punts_++] = m;
 }
@@ -115,20 +116,35 @@ void Worker::process(rte_mbuf **pkts, uint16_t n)
 		}
 		vni_[i] = gh.vni;
 		table.prefetch(gh.vni);
+		table.prefetch_activity(id_, gh.vni);
 	}
 
-	// Pass 2: relay data.
+	// Pass 2: the table slots fetched in pass 1 name the entries and the
+	// activity counters; start fetching those too, so pass 3 finds every
+	// line it needs in cache instead of missing three times in a row.
+	for (uint16_t i = 0; i < n; i++) {
+		if (vni_[i] == kNotRelayData)
+			continue;
+		entry_[i] = table.lookup(vni_[i]);
+		activity_[i] = table.activity(id_, vni_[i]);
+		if (entry_[i])
+			rte_prefetch0(entry_[i]);
+		if (activity_[i])
+			rte_prefetch0(activity_[i]);
+	}
+
+	// Pass 3: relay data.
 	uint64_t tsc = rte_rdtsc();
 	for (uint16_t i = 0; i < n; i++)
 		if (vni_[i] != kNotRelayData)
-			forward_one(pkts[i], parsed_[i], vni_[i], tsc);
+			forward_one(pkts[i], parsed_[i], entry_[i], activity_[i], tsc);
 
 	flush();
 }
 
-void Worker::forward_one(rte_mbuf *m, const ParsedUdp &in, uint32_t vni, uint64_t tsc)
+void Worker::forward_one(rte_mbuf *m, const ParsedUdp &in, const RelayEntry *e, EndpointActivity *activity,
+			 uint64_t tsc)
 {
-	const RelayEntry *e = shared_.relay->lookup(vni);
 	if (!e) {
 		drop(m, DropReason::unknown_vni);
 		return;
@@ -157,8 +173,8 @@ void Worker::forward_one(rte_mbuf *m, const ParsedUdp &in, uint32_t vni, uint64_
 		punt(m, PuntReason::unresolved);
 		return;
 	}
-	if (EndpointActivity *a = shared_.relay->activity(id_, vni))
-		a->leg[from].add(in.payload_len, tsc);
+	if (activity)
+		activity->leg[from].add(in.payload_len, tsc);
 	if (!rewrite_udp(m, in, shared_.ports[out.port], mac, shared_.relay_port, e->leg[to])) {
 		drop(m, DropReason::no_route);
 		return;

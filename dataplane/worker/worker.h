@@ -19,6 +19,7 @@
 #include "dataplane/tables/rcu.h"
 #include "dataplane/tables/relay_table.h"
 #include "dataplane/worker/counters.h"
+#include "dataplane/worker/punt.h"
 
 namespace wayport {
 
@@ -37,12 +38,6 @@ struct RxQueue {
 	uint16_t port;
 	uint16_t queue;
 };
-
-// Punted mbufs carry their reason here for the control thread.
-inline PuntReason punt_reason(const rte_mbuf *m)
-{
-	return static_cast<PuntReason>(m->hash.usr);
-}
 
 class Worker {
 public:
@@ -70,7 +65,8 @@ public:
 	unsigned id() const { return id_; }
 
 private:
-	void forward_one(rte_mbuf *m, const ParsedUdp &in, uint32_t vni, uint64_t tsc);
+	void forward_one(rte_mbuf *m, const ParsedUdp &in, const RelayEntry *e, EndpointActivity *activity,
+			 uint64_t tsc);
 	void send(uint16_t port);
 	void punt(rte_mbuf *m, PuntReason r);
 	void drop(rte_mbuf *m, DropReason r);
@@ -86,6 +82,8 @@ private:
 	// Per-burst scratch, sized once.
 	std::vector<ParsedUdp> parsed_;
 	std::vector<uint32_t> vni_;      // UINT32_MAX: not relay data
+	std::vector<const RelayEntry *> entry_;
+	std::vector<EndpointActivity *> activity_;
 	std::vector<rte_mbuf *> punts_;
 	uint16_t n_punts_ = 0;
 	struct TxBuffer {

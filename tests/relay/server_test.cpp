@@ -124,6 +124,21 @@ TEST(Allocate, Errors)
 	EXPECT_FALSE(relay.server.vni_pool().in_use(1));
 }
 
+TEST(Allocate, MaxEndpointsCapsLiveEndpoints)
+{
+	Config config;
+	config.max_endpoints = 2;
+	Relay relay(config);
+	Peer a, b, c;
+	relay.allocate(a, b);
+	relay.allocate(a, c);
+	ServerEndpoint ep;
+	EXPECT_EQ(relay.server.allocate(b.pub, c.pub, kT0, ep), AllocError::pool_exhausted);
+	// An existing pair is still answered at the cap.
+	EXPECT_EQ(relay.server.allocate(b.pub, a.pub, kT0, ep), AllocError::ok);
+	EXPECT_EQ(relay.server.endpoint_count(), 2u);
+}
+
 TEST(Allocate, NewPairsGetNextVniAndLamport)
 {
 	Relay relay;

@@ -1,0 +1,274 @@
+#include "control.h"
+
+#include <rte_ethdev.h>
+
+#include <nlohmann/json.hpp>
+
+#include "controlplane/control/stun.h"
+#include "controlplane/control/udp_reply.h"
+#include "controlplane/relay/metrics.h"
+#include "controlplane/relay/status.h"
+#include "dataplane/packet/rewrite.h"
+#include "dataplane/wire/geneve.h"
+#include "dataplane/worker/punt.h"
+
+namespace wayport {
+
+namespace {
+
+PortAddrs addrs_of(const HostPort &p)
+{
+	PortAddrs a;
+	if (p.ipv4) {
+		a.has_ipv4 = true;
+		std::memcpy(a.ipv4, p.ipv4->ip4(), 4);
+	}
+	if (p.ipv6) {
+		a.has_ipv6 = true;
+		std::memcpy(a.ipv6, p.ipv6->ip.data(), 16);
+	}
+	return a;
+}
+
+} // namespace
+
+Control::Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<HostPort> ports,
+		 NeighbourConfig neighbour_cfg, std::vector<rte_ring *> punt_rings, rte_mempool *pool,
+		 api::Bridge *bridge, StatusSources sources, uint64_t tsc_hz, ControlTimers timers)
+	: server_(server), table_(table), slots_(slots), punt_rings_(std::move(punt_rings)), pool_(pool), bridge_(bridge),
+	  sources_(std::move(sources)), timers_(timers), host_(std::move(ports), slots, *this, neighbour_cfg),
+	  sync_(server, table, host_, static_cast<unsigned>(sources_.workers.size()), tsc_hz)
+{
+}
+
+Control::~Control()
+{
+	for (rte_ring *r : punt_rings_) {
+		void *m;
+		while (rte_ring_dequeue(r, &m) == 0)
+			rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+	}
+}
+
+rte_mbuf *Control::alloc()
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(pool_);
+	if (!m)
+		counters_.no_mbuf++;
+	return m;
+}
+
+void Control::send(const HostPort &port, rte_mbuf *m)
+{
+	if (rte_eth_tx_burst(port.port_id, port.tx_queue, &m, 1) == 1) {
+		counters_.tx_sent++;
+		return;
+	}
+	counters_.tx_failed++;
+	rte_pktmbuf_free(m);
+}
+
+size_t Control::poll(int64_t now, uint64_t tsc)
+{
+	size_t work = 0;
+	rte_mbuf *burst[64];
+	for (rte_ring *r : punt_rings_) {
+		unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void **>(burst),
+						       std::min<size_t>(timers_.punts_per_ring, 64), nullptr);
+		for (unsigned i = 0; i < n; i++)
+			punt(burst[i], now);
+		work += n;
+	}
+	// Bindings made by this batch reach the workers before the next one.
+	sync_.apply_changes(now);
+
+	if (bridge_)
+		work += bridge_->serve([&](api::Call &c) { serve_api(c, now); }, timers_.api_calls_per_loop);
+
+	// Activity before GC: an endpoint the workers saw traffic for must not
+	// be judged on a last-seen time the core has not heard of yet.
+	if (now >= next_activity_) {
+		sync_.feed_activity(now, tsc, timers_.activity_budget);
+		next_activity_ = now + timers_.activity_interval;
+	}
+	if (now >= next_gc_) {
+		server_.gc_step(now, relay::kGcStepBudget);
+		sync_.apply_changes(now);
+		next_gc_ = now + timers_.gc_interval;
+	}
+	if (now >= next_neighbour_) {
+		host_.neighbours().tick(now);
+		next_neighbour_ = now + timers_.neighbour_interval;
+	}
+	table_.reclaim();
+	return work;
+}
+
+void Control::punt(rte_mbuf *m, int64_t now)
+{
+	PuntReason reason = punt_reason(m);
+	if (reason < PuntReason::count)
+		counters_.punts[static_cast<size_t>(reason)]++;
+	switch (reason) {
+	case PuntReason::neighbour:
+		host_.input(m, now);
+		return;
+	case PuntReason::stun:
+	case PuntReason::disco:
+	case PuntReason::relay_control:
+		relay_input(m, reason, now);
+		return;
+	case PuntReason::unresolved:
+		hold_unresolved(m, now);
+		return;
+	case PuntReason::count:
+		break;
+	}
+	counters_.relay_malformed++;
+	rte_pktmbuf_free(m);
+}
+
+void Control::relay_input(rte_mbuf *m, PuntReason reason, int64_t now)
+{
+	const HostPort *port = host_.port(m->port);
+	ParsedUdp in;
+	if (!port || parse_ingress(m, addrs_of(*port), in) != Ingress::udp) {
+		counters_.relay_malformed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len);
+
+	if (reason == PuntReason::stun) {
+		auto resp = stun_binding_response(payload, in.src);
+		if (!resp) {
+			counters_.stun_malformed++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (!udp_reply(m, in, port->mac.addr_bytes, *resp)) {
+			counters_.reply_too_big++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		counters_.stun_replies++;
+		send(*port, m);
+		return;
+	}
+
+	AddrPort from = in.src;
+	relay::PacketResult r = server_.handle_packet(payload, from, now, reply_);
+	switch (r.verdict) {
+	case relay::Verdict::reply:
+		if (!udp_reply(m, in, port->mac.addr_bytes, ByteSpan(reply_.data(), r.reply_len))) {
+			counters_.reply_too_big++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		counters_.relay_replies++;
+		send(*port, m);
+		return;
+	case relay::Verdict::consumed: {
+		// An Answer bound a leg. The frame came from the leg's next hop
+		// (the client, or the router in front of it), and the Answer
+		// proved the address, so its MAC is the neighbour to use.
+		rte_ether_addr src_mac = rte_pktmbuf_mtod(m, rte_ether_hdr *)->src_addr;
+		sync_.apply_changes(now);
+		if (auto hop = port->next_hop(from))
+			host_.neighbours().learn(port->port_id, *hop, src_mac, now);
+		break;
+	}
+	case relay::Verdict::drop:
+	case relay::Verdict::refused:
+	case relay::Verdict::forward:  // data is the workers' job, never punted as control
+		counters_.relay_dropped++;
+		break;
+	}
+	rte_pktmbuf_free(m);
+}
+
+void Control::hold_unresolved(rte_mbuf *m, int64_t now)
+{
+	const HostPort *port = host_.port(m->port);
+	ParsedUdp in;
+	GeneveHeader gh;
+	const RelayEntry *e = nullptr;
+	if (port && parse_ingress(m, addrs_of(*port), in) == Ingress::udp &&
+	    geneve_decode(ByteSpan(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len), gh))
+		e = table_.lookup(gh.vni);
+	int from = e && in.src == e->leg[0] ? 0 : (e && in.src == e->leg[1] ? 1 : -1);
+	if (from < 0) {
+		counters_.held_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	(void)now;
+	host_.neighbours().hold(e->egress[1 - from].neighbour, m);
+}
+
+void Control::resolved(rte_mbuf *m)
+{
+	// Held relay data whose next hop is now known: forward it as a worker
+	// would, on the control thread's own TX queue.
+	const HostPort *in_port = host_.port(m->port);
+	ParsedUdp in;
+	GeneveHeader gh;
+	const RelayEntry *e = nullptr;
+	if (in_port && parse_ingress(m, addrs_of(*in_port), in) == Ingress::udp &&
+	    geneve_decode(ByteSpan(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len), gh))
+		e = table_.lookup(gh.vni);
+	int from = e && e->forwarding() && in.src == e->leg[0] ? 0 : (e && e->forwarding() && in.src == e->leg[1] ? 1 : -1);
+	const HostPort *out = from >= 0 ? host_.port(e->egress[1 - from].port) : nullptr;
+	uint8_t mac[6];
+	if (!out || !slots_.get(e->egress[1 - from].neighbour, mac)) {
+		counters_.held_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	EgressPort egress;
+	std::memcpy(egress.mac, out->mac.addr_bytes, 6);
+	egress.addrs = addrs_of(*out);
+	if (!rewrite_udp(m, in, egress, mac, in.dst.port, e->leg[1 - from])) {
+		counters_.held_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	counters_.held_forwarded++;
+	send(*out, m);
+}
+
+void Control::serve_api(api::Call &call, int64_t now)
+{
+	switch (call.kind) {
+	case api::CallKind::status:
+		call.http_status = 200;
+		call.body = status_json();
+		return;
+	case api::CallKind::sessions:
+		call.http_status = 200;
+		call.body = server_.sessions_json();
+		return;
+	case api::CallKind::metrics:
+		call.http_status = 200;
+		call.content_type = "text/plain; version=0.0.4";
+		call.body = metrics_text();
+		return;
+	case api::CallKind::allocate: {
+		relay::ServerEndpoint ep;
+		relay::AllocError err = server_.allocate(call.a, call.b, now, ep);
+		if (err != relay::AllocError::ok) {
+			call.http_status = err == relay::AllocError::not_ready ? 503 : 400;
+			call.body = nlohmann::json{{"error", relay::to_string(err)}}.dump();
+			return;
+		}
+		sync_.apply_changes(now);
+		call.http_status = 200;
+		call.body = relay::server_endpoint_json(ep);
+		return;
+	}
+	}
+	call.http_status = 400;
+	call.body = R"({"error":"unknown call"})";
+}
+
+} // namespace wayport

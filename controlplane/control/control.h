@@ -1,0 +1,98 @@
+// The control thread: everything the workers punt, the relay core, the
+// host stack, the table sync, GC and the local API, in one poll loop that
+// never blocks.
+#pragma once
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "controlplane/api/bridge.h"
+#include "controlplane/control/table_sync.h"
+#include "controlplane/host/host.h"
+#include "controlplane/relay/server.h"
+#include "dataplane/tables/relay_table.h"
+#include "dataplane/worker/counters.h"
+
+namespace wayport {
+
+struct ControlCounters {
+	uint64_t punts[static_cast<size_t>(PuntReason::count)] = {};
+	uint64_t stun_replies = 0;
+	uint64_t stun_malformed = 0;
+	uint64_t relay_replies = 0;
+	uint64_t relay_dropped = 0;     // the core dropped or refused it (its metrics say why)
+	uint64_t relay_malformed = 0;   // a punted packet that no longer parses
+	uint64_t held_forwarded = 0;    // held for a next hop, then sent
+	uint64_t held_dropped = 0;      // held, but the entry or route was gone by then
+	uint64_t tx_sent = 0;
+	uint64_t tx_failed = 0;
+	uint64_t no_mbuf = 0;
+	uint64_t reply_too_big = 0;
+};
+
+struct ControlTimers {
+	int64_t gc_interval = 10'000'000;           // 10 ms
+	int64_t neighbour_interval = 100'000'000;   // 100 ms
+	int64_t activity_interval = 50'000'000;     // 50 ms
+	size_t activity_budget = 4096;              // endpoints per activity read
+	size_t punts_per_ring = 64;                 // per loop, so no ring starves another
+	size_t api_calls_per_loop = 8;
+};
+
+// What the status and metrics views read besides the control thread's own.
+struct StatusSources {
+	std::string node_disco;
+	std::vector<const WorkerCounters *> workers;
+};
+
+class Control : private HostIo {
+public:
+	Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<HostPort> ports,
+		NeighbourConfig neighbour_cfg, std::vector<rte_ring *> punt_rings, rte_mempool *pool,
+		api::Bridge *bridge, StatusSources sources, uint64_t tsc_hz, ControlTimers timers = {});
+	~Control() override;
+
+	// One loop iteration at time `now` (ns, monotonic) and TSC `tsc`.
+	// Returns the packets and API calls it handled (0: idle).
+	size_t poll(int64_t now, uint64_t tsc);
+
+	// The bodies of the API's answers; also printed at exit.
+	std::string status_json() const;
+	std::string metrics_text() const;
+
+	const ControlCounters &counters() const { return counters_; }
+	Host &host() { return host_; }
+	TableSync &table_sync() { return sync_; }
+
+private:
+	// HostIo: the host stack's way out, and its held packets coming back.
+	rte_mbuf *alloc() override;
+	void send(const HostPort &port, rte_mbuf *m) override;
+	void resolved(rte_mbuf *m) override;
+
+	void punt(rte_mbuf *m, int64_t now);
+	void relay_input(rte_mbuf *m, PuntReason reason, int64_t now);
+	void hold_unresolved(rte_mbuf *m, int64_t now);
+	void serve_api(api::Call &call, int64_t now);
+
+	relay::Server &server_;
+	RelayTable &table_;
+	const NeighbourSlots &slots_;
+	std::vector<rte_ring *> punt_rings_;
+	rte_mempool *pool_;
+	api::Bridge *bridge_;
+	StatusSources sources_;
+	ControlTimers timers_;
+	Host host_;
+	TableSync sync_;
+	ControlCounters counters_;
+	std::array<uint8_t, relay::kReplyBufferLen> reply_{};
+	int64_t next_gc_ = 0, next_neighbour_ = 0, next_activity_ = 0;
+};
+
+} // namespace wayport

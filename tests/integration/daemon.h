@@ -1,0 +1,33 @@
+// The real wayportd binary, run in a namespace for a test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "tests/integration/netns.h"
+
+namespace wayport::test {
+
+class Daemon {
+public:
+	// Starts `wayportd EAL... -- --config config_path` in ns and waits for
+	// its API socket; throws if it does not come up.
+	Daemon(const Netns &ns, const std::string &config_path, const std::string &api_socket,
+	       const std::string &log_path);
+	~Daemon();
+
+	// SIGTERM, then wait; returns the exit status (-1: had to be killed).
+	int stop();
+	bool running() const { return pid_ > 0; }
+	std::string log() const;
+
+private:
+	pid_t pid_ = -1;
+	std::string log_path_;
+};
+
+// Runs wayportctl with args; returns stdout, sets status.
+std::string wayportctl(const std::string &args, int &status);
+
+} // namespace wayport::test

@@ -1,0 +1,290 @@
+#include "appliance.h"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "tools/wayportd/node_keys.h"
+
+namespace wayport {
+
+namespace {
+
+constexpr uint32_t kNeighbourSlots = 65536;
+constexpr unsigned kMbufCache = 256;
+
+int64_t monotonic_ns()
+{
+	return std::chrono::duration_cast<std::chrono::nanoseconds>(
+		       std::chrono::steady_clock::now().time_since_epoch())
+		.count();
+}
+
+relay::Config relay_config(const config::Config &cfg)
+{
+	relay::Config rc;
+	rc.bind_lifetime = cfg.relay.bind_lifetime;
+	rc.steady_state_lifetime = cfg.relay.steady_state_lifetime;
+	rc.alloc.allow = cfg.relay.allow_alloc_from;
+	rc.alloc.allow_any = cfg.relay.allow_alloc_from_any;
+	rc.alloc.rate.per_second = cfg.relay.alloc_rate;
+	rc.alloc.rate.burst = cfg.relay.alloc_burst;
+	rc.alloc.max_endpoints_per_client = cfg.relay.max_endpoints_per_client;
+	rc.max_endpoints = cfg.relay.max_endpoints;
+	rc.udp_port = cfg.relay.port;
+	return rc;
+}
+
+// Static endpoints when configured, else every port address with the
+// relay port.
+std::vector<AddrPort> advertised(const config::Config &cfg)
+{
+	if (!cfg.relay.static_endpoints.empty())
+		return cfg.relay.static_endpoints;
+	std::vector<AddrPort> out;
+	for (const auto &p : cfg.ports) {
+		for (const auto &prefix : {p.ipv4, p.ipv6}) {
+			if (!prefix)
+				continue;
+			AddrPort a = prefix->addr;
+			a.port = cfg.relay.port;
+			out.push_back(a);
+		}
+	}
+	return out;
+}
+
+// The socket's directory, like /run/wayport, is ours to create.
+void make_socket_dir(const std::string &socket)
+{
+	size_t slash = socket.rfind('/');
+	if (slash != std::string::npos && slash > 0)
+		mkdir(socket.substr(0, slash).c_str(), 0755);
+}
+
+} // namespace
+
+std::unique_ptr<Appliance> Appliance::create(const config::Config &cfg, std::string &error)
+{
+	std::unique_ptr<Appliance> a(new Appliance());
+	if (!a->build(cfg, error))
+		return nullptr;
+	return a;
+}
+
+bool Appliance::open_ports(const config::Config &cfg, std::string &error)
+{
+	uint16_t tx_queues = static_cast<uint16_t>(cfg.lcores.workers.size() + 1);
+	for (const auto &p : cfg.ports) {
+		PortSpec spec;
+		spec.name = p.name;
+		spec.device = p.device;
+		spec.vdev_args = p.vdev_args;
+		spec.rx_queues = p.rx_queues;
+		spec.tx_queues = tx_queues;
+		if (p.mac) {
+			rte_ether_addr mac;
+			std::memcpy(mac.addr_bytes, p.mac->data(), 6);
+			spec.mac = mac;
+		}
+		PortInfo info;
+		if (std::string err = open_port(spec, pool_, info); !err.empty()) {
+			error = err;
+			return false;
+		}
+		ports_.push_back(info);
+	}
+	return true;
+}
+
+bool Appliance::build(const config::Config &cfg, std::string &error)
+{
+	unsigned main_lcore = rte_get_main_lcore();
+	if (cfg.lcores.control != main_lcore) {
+		error = "lcores.control is " + std::to_string(cfg.lcores.control) + " but the EAL main lcore is " +
+			std::to_string(main_lcore) + ": pass --main-lcore " + std::to_string(cfg.lcores.control) +
+			" in the EAL arguments";
+		return false;
+	}
+	for (unsigned w : cfg.lcores.workers) {
+		if (!rte_lcore_is_enabled(w)) {
+			error = "lcores.workers names lcore " + std::to_string(w) +
+				", which EAL did not enable: add it to -l in the EAL arguments";
+			return false;
+		}
+	}
+
+	std::string key_error;
+	auto node_key = load_or_create_node_key(cfg.node.state_dir, key_error);
+	if (!node_key) {
+		error = "node.state_dir: " + key_error;
+		return false;
+	}
+
+	pool_ = rte_pktmbuf_pool_create("wayport_mbufs", cfg.dataplane.mbufs, kMbufCache, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+	if (!pool_) {
+		error = "cannot create the mbuf pool of " + std::to_string(cfg.dataplane.mbufs) +
+			" mbufs (dataplane.mbufs): " + rte_strerror(rte_errno) + "; give EAL more memory with -m";
+		return false;
+	}
+	if (!open_ports(cfg, error))
+		return false;
+
+	unsigned nworkers = static_cast<unsigned>(cfg.lcores.workers.size());
+	qsbr_ = std::make_unique<Qsbr>(nworkers);
+	table_ = std::make_unique<RelayTable>(*qsbr_, nworkers);
+	neighbours_ = std::make_unique<NeighbourSlots>(kNeighbourSlots);
+
+	shared_.relay = table_.get();
+	shared_.neighbours = neighbours_.get();
+	shared_.qsbr = qsbr_.get();
+	shared_.relay_port = cfg.relay.port;
+	std::vector<HostPort> host_ports;
+	for (size_t i = 0; i < ports_.size(); i++) {
+		const PortInfo &info = ports_[i];
+		const config::Port &p = cfg.ports[i];
+		if (shared_.ports.size() <= info.port_id)
+			shared_.ports.resize(info.port_id + 1);
+		EgressPort &e = shared_.ports[info.port_id];
+		std::memcpy(e.mac, info.mac.addr_bytes, 6);
+		e.offload_ipv4_cksum = info.offload_ipv4_cksum;
+		e.offload_udp_cksum = info.offload_udp_cksum;
+
+		HostPort hp;
+		hp.port_id = info.port_id;
+		hp.tx_queue = static_cast<uint16_t>(nworkers);
+		hp.mac = info.mac;
+		if (p.ipv4) {
+			e.addrs.has_ipv4 = true;
+			std::memcpy(e.addrs.ipv4, p.ipv4->addr.ip4(), 4);
+			hp.ipv4 = p.ipv4->addr;
+			hp.ipv4_prefix = static_cast<uint8_t>(p.ipv4->len);
+		}
+		if (p.ipv6) {
+			e.addrs.has_ipv6 = true;
+			std::memcpy(e.addrs.ipv6, p.ipv6->addr.ip.data(), 16);
+			hp.ipv6 = p.ipv6->addr;
+			hp.ipv6_prefix = static_cast<uint8_t>(p.ipv6->len);
+		}
+		hp.gateway4 = p.gateway4;
+		hp.gateway6 = p.gateway6;
+		host_ports.push_back(hp);
+	}
+
+	relay_ = std::make_unique<relay::Server>(disco::PrivateKey::generate(), node_key, relay_config(cfg), random_);
+	relay_->set_addr_ports(advertised(cfg));
+
+	if (!start_workers(cfg, error))
+		return false;
+
+	NeighbourConfig ncfg;
+	ncfg.reachable_ns = cfg.dataplane.neighbor_timeout;
+	ncfg.queue_limit = cfg.dataplane.neighbor_queue;
+	StatusSources sources;
+	sources.node_disco = node_key->public_key().to_text();
+	std::vector<rte_ring *> rings;
+	for (const auto &w : workers_) {
+		sources.workers.push_back(&w.worker->counters());
+		rings.push_back(w.punt);
+	}
+	control_ = std::make_unique<Control>(*relay_, *table_, *neighbours_, std::move(host_ports), ncfg,
+					     std::move(rings), pool_, &bridge_, std::move(sources), rte_get_tsc_hz());
+
+	make_socket_dir(cfg.api.socket);
+	api_ = std::make_unique<api::ApiServer>(cfg.api.socket, cfg.api.metrics, bridge_);
+	if (!api_->start()) {
+		error = "api.socket: " + api_->error();
+		return false;
+	}
+	return true;
+}
+
+int Appliance::worker_main(void *arg)
+{
+	auto *slot = static_cast<WorkerSlot *>(arg);
+	slot->worker->run(slot->owner->workers_stop_);
+	return 0;
+}
+
+bool Appliance::start_workers(const config::Config &cfg, std::string &error)
+{
+	size_t nworkers = cfg.lcores.workers.size();
+	std::vector<std::vector<RxQueue>> rx(nworkers);
+	size_t next = 0;
+	for (size_t i = 0; i < ports_.size(); i++)
+		for (uint16_t q = 0; q < ports_[i].rx_queues; q++)
+			rx[next++ % nworkers].push_back({ports_[i].port_id, q});
+
+	workers_.resize(nworkers);
+	for (size_t w = 0; w < nworkers; w++) {
+		std::string name = "wayport_punt" + std::to_string(w);
+		workers_[w].punt = rte_ring_create(name.c_str(), cfg.dataplane.punt_ring_size,
+						   static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!workers_[w].punt) {
+			error = "cannot create punt ring " + name + ": " + rte_strerror(rte_errno);
+			return false;
+		}
+		workers_[w].worker = std::make_unique<Worker>(static_cast<unsigned>(w), shared_, rx[w],
+							      static_cast<uint16_t>(w), workers_[w].punt,
+							      static_cast<uint16_t>(cfg.dataplane.burst));
+		workers_[w].lcore = cfg.lcores.workers[w];
+		workers_[w].owner = this;
+	}
+	for (auto &w : workers_) {
+		if (int rc = rte_eal_remote_launch(worker_main, &w, w.lcore); rc != 0) {
+			error = "cannot start a worker on lcore " + std::to_string(w.lcore) + ": " + rte_strerror(-rc);
+			stop_workers();
+			return false;
+		}
+		workers_running_ = true;
+	}
+	return true;
+}
+
+void Appliance::stop_workers()
+{
+	if (!workers_running_)
+		return;
+	workers_stop_.store(true, std::memory_order_relaxed);
+	rte_eal_mp_wait_lcore();
+	workers_running_ = false;
+}
+
+void Appliance::run(const std::atomic<bool> &stop)
+{
+	while (!stop.load(std::memory_order_relaxed)) {
+		// Busy-poll while there is work; when idle, give the core back
+		// briefly (the control lcore is often shared on small boxes).
+		if (control_->poll(monotonic_ns(), rte_rdtsc()) == 0)
+			std::this_thread::sleep_for(std::chrono::microseconds(50));
+	}
+	stop_workers();
+}
+
+Appliance::~Appliance()
+{
+	if (api_)
+		api_->stop();
+	stop_workers();
+	control_.reset();
+	for (auto &w : workers_)
+		rte_ring_free(w.punt);
+	workers_.clear();
+	for (const auto &p : ports_)
+		close_port(p.port_id);
+	table_.reset();
+	if (pool_)
+		rte_mempool_free(pool_);
+}
+
+} // namespace wayport
