@@ -54,7 +54,17 @@ void Worker::punt(rte_mbuf *m, PuntReason r)
 
 void Worker::process(rte_mbuf **pkts, uint16_t n)
 {
-	n = std::min(n, burst_);
+	// The scratch arrays hold one burst; longer vectors go in slices.
+	while (n > burst_) {
+		process_burst(pkts, burst_);
+		pkts += burst_;
+		n = static_cast<uint16_t>(n - burst_);
+	}
+	process_burst(pkts, n);
+}
+
+void Worker::process_burst(rte_mbuf **pkts, uint16_t n)
+{
 	const RelayTable &table = *shared_.relay;
 
 	// Pass 1: parse and classify; start fetching table entries for data.

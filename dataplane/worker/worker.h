@@ -67,6 +67,7 @@ public:
 private:
 	void forward_one(rte_mbuf *m, const ParsedUdp &in, const RelayEntry *e, EndpointActivity *activity,
 			 uint64_t tsc);
+	void process_burst(rte_mbuf **pkts, uint16_t n);
 	void send(uint16_t port);
 	void punt(rte_mbuf *m, PuntReason r);
 	void drop(rte_mbuf *m, DropReason r);

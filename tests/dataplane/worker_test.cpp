@@ -346,6 +346,22 @@ TEST_F(WorkerTest, TableMemoryFollowsLiveEndpoints)
 	EXPECT_EQ(table_->size(), 0u);
 }
 
+TEST_F(WorkerTest, VectorsLongerThanABurstAreAllHandled)
+{
+	bind(1, a4_, b4_);
+	rte_mbuf *pkts[80];
+	for (auto &m : pkts) {
+		m = test::build_udp(test::test_pool(), frame(a4_, 1));
+		m->port = port_.port_id;
+	}
+	worker_->process(pkts, 80);
+	auto out = port_.sent();
+	EXPECT_EQ(out.size(), 80u);
+	for (rte_mbuf *m : out)
+		rte_pktmbuf_free(m);
+	EXPECT_EQ(worker_->counters().rx_packets.get(), 80u);
+}
+
 TEST_F(WorkerTest, MixedBurst)
 {
 	bind(1, a4_, b4_);
