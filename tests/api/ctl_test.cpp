@@ -3,13 +3,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "tests/api/harness.h"
+#include "tests/support/run_tool.h"
 
 namespace wayport::test {
 namespace {
@@ -19,37 +16,11 @@ using nlohmann::json;
 const std::string kA = "discokey:" + std::string(64, '1');
 const std::string kB = "discokey:" + std::string(64, '2');
 
-struct CtlRun {
-	int status;
-	std::string out, err;
-};
+using CtlRun = test::ToolRun;
 
-std::string quote(const std::string &s)
-{
-	std::string q = "'";
-	for (char c : s)
-		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return q + "'";
-}
-
-std::string slurp(const std::filesystem::path &p)
-{
-	std::ifstream in(p);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
-}
-
-// Runs in the background of std::system while this process serves it.
 CtlRun wayportctl(const std::vector<std::string> &args)
 {
-	static TempDir dir;
-	std::string cmd = quote(WAYPORTCTL);
-	for (const auto &a : args)
-		cmd += " " + quote(a);
-	cmd += " </dev/null >" + quote(dir.path / "out") + " 2>" + quote(dir.path / "err");
-	int rc = std::system(cmd.c_str());
-	return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(dir.path / "out"), slurp(dir.path / "err")};
+	return test::run_tool(WAYPORTCTL, args);
 }
 
 void expect_error(const CtlRun &r, const std::string &message)

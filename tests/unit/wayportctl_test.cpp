@@ -2,13 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
+#include "tests/support/run_tool.h"
 #include "tests/unit/vectors.h"
 
 namespace wayport {
@@ -17,42 +11,13 @@ namespace {
 using nlohmann::json;
 using test::vec;
 
-struct CtlRun {
-	int status;
-	std::string out, err;
+struct CtlRun : test::ToolRun {
 	json out_json() const { return json::parse(out); }
 };
 
-std::string quote(const std::string &s)
-{
-	std::string q = "'";
-	for (char c : s)
-		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return q + "'";
-}
-
-std::string slurp(const std::filesystem::path &p)
-{
-	std::ifstream in(p);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
-}
-
 CtlRun wayportctl(const std::vector<std::string> &args, const std::string &stdin_text = "")
 {
-	static const auto dir = [] {
-		auto d = std::filesystem::temp_directory_path() / ("wayportctl_test." + std::to_string(getpid()));
-		std::filesystem::create_directories(d);
-		return d;
-	}();
-	std::ofstream(dir / "in") << stdin_text;
-	std::string cmd = quote(WAYPORTCTL);
-	for (const auto &a : args)
-		cmd += " " + quote(a);
-	cmd += " <" + quote(dir / "in") + " >" + quote(dir / "out") + " 2>" + quote(dir / "err");
-	int rc = std::system(cmd.c_str());
-	return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(dir / "out"), slurp(dir / "err")};
+	return {test::run_tool(WAYPORTCTL, args, stdin_text)};
 }
 
 std::string trim(std::string s)
