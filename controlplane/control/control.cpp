@@ -192,7 +192,7 @@ void Control::hold_unresolved(rte_mbuf *m, int64_t now)
 	const HostPort *port = host_.port(m->port);
 	ParsedUdp in;
 	GeneveHeader gh;
-	const RelayEntry *e = nullptr;
+	std::optional<RelayEntry> e;
 	if (port && parse_ingress(m, addrs_of(*port), in) == Ingress::udp &&
 	    geneve_decode(ByteSpan(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len), gh))
 		e = table_.lookup(gh.vni);
@@ -213,7 +213,7 @@ void Control::resolved(rte_mbuf *m)
 	const HostPort *in_port = host_.port(m->port);
 	ParsedUdp in;
 	GeneveHeader gh;
-	const RelayEntry *e = nullptr;
+	std::optional<RelayEntry> e;
 	if (in_port && parse_ingress(m, addrs_of(*in_port), in) == Ingress::udp &&
 	    geneve_decode(ByteSpan(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len), gh))
 		e = table_.lookup(gh.vni);

@@ -45,8 +45,8 @@ Ingress parse_ipv4(const uint8_t *l3, uint32_t len, const PortAddrs &ours, Parse
 		return Ingress::control;
 	if (ip->next_proto_id != IPPROTO_UDP)
 		return Ingress::not_for_us;
-	out.src = AddrPort::v4(reinterpret_cast<const uint8_t *>(&ip->src_addr), 0);
-	out.dst = AddrPort::v4(reinterpret_cast<const uint8_t *>(&ip->dst_addr), 0);
+	out.src.set_v4(reinterpret_cast<const uint8_t *>(&ip->src_addr), 0);
+	out.dst.set_v4(reinterpret_cast<const uint8_t *>(&ip->dst_addr), 0);
 	out.payload_offset = static_cast<uint16_t>(out.l3_offset + ihl + sizeof(rte_udp_hdr));
 	return parse_udp(l3 + ihl, total - ihl, out);
 }
@@ -74,8 +74,8 @@ Ingress parse_ipv6(const uint8_t *l3, uint32_t len, const PortAddrs &ours, Parse
 	// relay: clients send plain UDP.
 	if (ip->proto != IPPROTO_UDP)
 		return Ingress::not_for_us;
-	out.src = AddrPort::v6(ip->src_addr, 0);
-	out.dst = AddrPort::v6(ip->dst_addr, 0);
+	out.src.set_v6(ip->src_addr, 0);
+	out.dst.set_v6(ip->dst_addr, 0);
 	out.payload_offset = static_cast<uint16_t>(out.l3_offset + sizeof(rte_ipv6_hdr) + sizeof(rte_udp_hdr));
 	return parse_udp(l3 + sizeof(rte_ipv6_hdr), payload, out);
 }

@@ -7,29 +7,9 @@
 
 namespace wayport {
 
-static constexpr uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-AddrPort AddrPort::v4(const uint8_t ip4[4], uint16_t port)
-{
-	AddrPort a;
-	std::memcpy(a.ip.data(), v4_mapped_prefix, sizeof(v4_mapped_prefix));
-	std::memcpy(a.ip.data() + 12, ip4, 4);
-	a.port = port;
-	a.is_v4 = true;
-	return a;
-}
-
-AddrPort AddrPort::v6(const uint8_t ip6[16], uint16_t port)
-{
-	AddrPort a;
-	std::memcpy(a.ip.data(), ip6, 16);
-	a.port = port;
-	return a;
-}
-
 AddrPort AddrPort::from_16(const uint8_t ip16[16], uint16_t port)
 {
-	if (std::memcmp(ip16, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0)
+	if (std::memcmp(ip16, kV4MappedPrefix, sizeof(kV4MappedPrefix)) == 0)
 		return v4(ip16 + 12, port);
 	return v6(ip16, port);
 }

@@ -18,8 +18,36 @@ struct AddrPort {
 	uint16_t port = 0;
 	bool is_v4 = false;
 
-	static AddrPort v4(const uint8_t ip4[4], uint16_t port);
-	static AddrPort v6(const uint8_t ip6[16], uint16_t port);
+	static constexpr uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	static AddrPort v4(const uint8_t ip4[4], uint16_t port)
+	{
+		AddrPort a;
+		a.set_v4(ip4, port);
+		return a;
+	}
+	static AddrPort v6(const uint8_t ip6[16], uint16_t port)
+	{
+		AddrPort a;
+		a.set_v6(ip6, port);
+		return a;
+	}
+	// In place and inline: the fast path fills one per packet, and a copy
+	// of a temporary written in pieces and read back whole stalls on store
+	// forwarding.
+	void set_v4(const uint8_t ip4[4], uint16_t p)
+	{
+		std::memcpy(ip.data(), kV4MappedPrefix, 12);
+		std::memcpy(ip.data() + 12, ip4, 4);
+		port = p;
+		is_v4 = true;
+	}
+	void set_v6(const uint8_t ip6[16], uint16_t p)
+	{
+		std::memcpy(ip.data(), ip6, 16);
+		port = p;
+		is_v4 = false;
+	}
 	// The 16-byte form of disco messages; a v4-mapped address is unmapped.
 	static AddrPort from_16(const uint8_t ip16[16], uint16_t port);
 

@@ -11,6 +11,7 @@ const char *to_string(DropReason r)
 	case DropReason::not_for_us: return "not_for_us";
 	case DropReason::short_payload: return "short_payload";
 	case DropReason::unknown_vni: return "unknown_vni";
+	case DropReason::entry_busy: return "entry_busy";
 	case DropReason::not_bound: return "not_bound";
 	case DropReason::source_mismatch: return "source_mismatch";
 	case DropReason::no_route: return "no_route";

@@ -18,6 +18,7 @@ enum class DropReason : uint8_t {
 	not_for_us,       // another address, protocol, ethertype or UDP port
 	short_payload,    // UDP payload shorter than a Geneve header
 	unknown_vni,      // no endpoint has this VNI
+	entry_busy,       // the control thread was rewriting the endpoint's entry
 	not_bound,        // the endpoint does not have both legs bound
 	source_mismatch,  // the source is neither bound leg
 	no_route,         // the egress port has no address of the leg's family

@@ -22,8 +22,7 @@ constexpr uint16_t kPrefetchAhead = 4;
 Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> rx, uint16_t tx_queue,
 	       rte_ring *punt, uint16_t burst)
 	: id_(id), shared_(shared), rx_(std::move(rx)), tx_queue_(tx_queue), punt_ring_(punt),
-	  burst_(std::min(burst, kMaxBurst)), parsed_(burst_), vni_(burst_), entry_(burst_), activity_(burst_),
-	  punts_(burst_),
+	  burst_(std::min(burst, kMaxBurst)), parsed_(burst_), vni_(burst_), found_(burst_), entry_(burst_), punts_(burst_),
 	  tx_(shared.ports.size())
 {
 	for (auto &t : tx_)
@@ -67,7 +66,14 @@ void Worker::process_burst(rte_mbuf **pkts, uint16_t n)
 {
 	const RelayTable &table = *shared_.relay;
 
-	// Pass 1: parse and classify; start fetching table entries for data.
+	// The mbufs' own lines first: a PMD that does not write them on RX
+	// (net_ring, af_packet's copies aside) leaves them wherever the
+	// producer did, and pass 1 needs each one to find the packet data.
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(pkts[i]);
+
+	// Pass 1: parse and classify; start fetching each data packet's table
+	// entry and activity line, so pass 2 finds them in cache.
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + kPrefetchAhead < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void *));
@@ -129,51 +135,50 @@ void Worker::process_burst(rte_mbuf **pkts, uint16_t n)
 		table.prefetch_activity(id_, gh.vni);
 	}
 
-	// Pass 2: the table slots fetched in pass 1 name the entries and the
-	// activity counters; start fetching those too, so pass 3 finds every
-	// line it needs in cache instead of missing three times in a row.
-	for (uint16_t i = 0; i < n; i++) {
-		if (vni_[i] == kNotRelayData)
-			continue;
-		entry_[i] = table.lookup(vni_[i]);
-		activity_[i] = table.activity(id_, vni_[i]);
-		if (entry_[i])
-			rte_prefetch0(entry_[i]);
-		if (activity_[i])
-			rte_prefetch0(activity_[i]);
-	}
+	// Pass 2: copy the entries, whose lines are arriving. A pass of its
+	// own, so the copies are settled in cache before pass 3 reads them
+	// back in other widths (straight after, that would stall on store
+	// forwarding).
+	for (uint16_t i = 0; i < n; i++)
+		if (vni_[i] != kNotRelayData)
+			found_[i] = table.read(vni_[i], entry_[i]);
 
 	// Pass 3: relay data.
 	uint64_t tsc = rte_rdtsc();
 	for (uint16_t i = 0; i < n; i++)
 		if (vni_[i] != kNotRelayData)
-			forward_one(pkts[i], parsed_[i], entry_[i], activity_[i], tsc);
+			forward_one(pkts[i], parsed_[i], found_[i], entry_[i], tsc);
 
 	flush();
 }
 
-void Worker::forward_one(rte_mbuf *m, const ParsedUdp &in, const RelayEntry *e, EndpointActivity *activity,
-			 uint64_t tsc)
+void Worker::forward_one(rte_mbuf *m, const ParsedUdp &in, EntryRead found, const RelayEntry &e, uint64_t tsc)
 {
-	if (!e) {
+	switch (found) {
+	case EntryRead::found:
+		break;
+	case EntryRead::missing:
 		drop(m, DropReason::unknown_vni);
 		return;
+	case EntryRead::busy:
+		drop(m, DropReason::entry_busy);
+		return;
 	}
-	if (!e->forwarding()) {
+	if (!e.forwarding()) {
 		drop(m, DropReason::not_bound);
 		return;
 	}
 	int from;
-	if (in.src == e->leg[0])
+	if (in.src == e.leg[0])
 		from = 0;
-	else if (in.src == e->leg[1])
+	else if (in.src == e.leg[1])
 		from = 1;
 	else {
 		drop(m, DropReason::source_mismatch);
 		return;
 	}
 	int to = 1 - from;
-	const Egress &out = e->egress[to];
+	const Egress &out = e.egress[to];
 	uint8_t mac[6];
 	if (out.port >= shared_.ports.size()) {
 		drop(m, DropReason::no_route);
@@ -183,13 +188,13 @@ void Worker::forward_one(rte_mbuf *m, const ParsedUdp &in, const RelayEntry *e, 
 		punt(m, PuntReason::unresolved);
 		return;
 	}
-	if (activity)
+	if (EndpointActivity *activity = shared_.relay->activity(id_, e.vni))
 		activity->leg[from].add(in.payload_len, tsc);
-	if (!rewrite_udp(m, in, shared_.ports[out.port], mac, shared_.relay_port, e->leg[to])) {
+	if (!rewrite_udp(m, in, shared_.ports[out.port], mac, shared_.relay_port, e.leg[to])) {
 		drop(m, DropReason::no_route);
 		return;
 	}
-	bool in6 = !in.src.is_v4, out6 = !e->leg[to].is_v4;
+	bool in6 = !in.src.is_v4, out6 = !e.leg[to].is_v4;
 	counters_.forwarded_packets[in6][out6].add();
 	counters_.forwarded_bytes[in6][out6].add(in.payload_len);
 	TxBuffer &tx = tx_[out.port];

@@ -65,8 +65,7 @@ public:
 	unsigned id() const { return id_; }
 
 private:
-	void forward_one(rte_mbuf *m, const ParsedUdp &in, const RelayEntry *e, EndpointActivity *activity,
-			 uint64_t tsc);
+	void forward_one(rte_mbuf *m, const ParsedUdp &in, EntryRead found, const RelayEntry &e, uint64_t tsc);
 	void process_burst(rte_mbuf **pkts, uint16_t n);
 	void send(uint16_t port);
 	void punt(rte_mbuf *m, PuntReason r);
@@ -83,8 +82,8 @@ private:
 	// Per-burst scratch, sized once.
 	std::vector<ParsedUdp> parsed_;
 	std::vector<uint32_t> vni_;      // UINT32_MAX: not relay data
-	std::vector<const RelayEntry *> entry_;
-	std::vector<EndpointActivity *> activity_;
+	std::vector<EntryRead> found_;
+	std::vector<RelayEntry> entry_;  // copies, valid where found_ says so
 	std::vector<rte_mbuf *> punts_;
 	uint16_t n_punts_ = 0;
 	struct TxBuffer {

@@ -105,8 +105,8 @@ TEST_F(TableSyncTest, BindingsReachTheTableWithEgressAndNextHop)
 {
 	uint32_t vni = bound(ap("10.0.0.7:1000"), ap("198.51.100.9:2000"));
 	sync_->apply_changes(kT0);
-	const RelayEntry *e = table_.lookup(vni);
-	ASSERT_NE(e, nullptr);
+	auto e = table_.lookup(vni);
+	ASSERT_TRUE(e);
 	EXPECT_TRUE(e->forwarding());
 	EXPECT_EQ(e->leg[0].port + e->leg[1].port, 3000);
 	for (int leg = 0; leg < 2; leg++)
@@ -125,8 +125,8 @@ TEST_F(TableSyncTest, BindingsReachTheTableWithEgressAndNextHop)
 	handshake(a_, c.public_key(), ep.vni, ap("10.0.0.7:1001"));
 	handshake(c, a_.public_key(), ep.vni, ap("[2001:db8::9]:3000"));
 	sync_->apply_changes(kT0);
-	const RelayEntry *x = table_.lookup(ep.vni);
-	ASSERT_NE(x, nullptr);
+	auto x = table_.lookup(ep.vni);
+	ASSERT_TRUE(x);
 	int v6 = x->leg[0].is_v4 ? 1 : 0;
 	EXPECT_EQ(x->egress[v6].port, kNoEgressPort);
 }
@@ -135,10 +135,10 @@ TEST_F(TableSyncTest, ExpiryRemovesTheEntryAndReleasesNeighbours)
 {
 	uint32_t vni = bound(ap("10.0.0.7:1000"), ap("10.0.0.8:2000"));
 	sync_->apply_changes(kT0);
-	ASSERT_NE(table_.lookup(vni), nullptr);
+	ASSERT_TRUE(table_.lookup(vni));
 	relay_.gc_all(kT0 + 10 * kMinute);
 	sync_->apply_changes(kT0 + 10 * kMinute);
-	EXPECT_EQ(table_.lookup(vni), nullptr);
+	EXPECT_FALSE(table_.lookup(vni));
 	EXPECT_EQ(sync_->tracked(), 0u);
 	EXPECT_EQ(host_->neighbours().find(3, ap("10.0.0.7:0"))->refs, 0u);
 }
@@ -147,7 +147,8 @@ TEST_F(TableSyncTest, WorkerCountersFeedTheCoreAsDeltas)
 {
 	uint32_t vni = bound(ap("10.0.0.7:1000"), ap("10.0.0.8:2000"));
 	sync_->apply_changes(kT0);
-	const RelayEntry *e = table_.lookup(vni);
+	auto e = table_.lookup(vni);
+	ASSERT_TRUE(e);
 	int a_leg = e->leg[0] == ap("10.0.0.7:1000") ? 0 : 1;
 
 	// Two workers saw traffic from leg a; the newest at TSC 900.

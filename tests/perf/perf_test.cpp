@@ -49,7 +49,7 @@ json run_json(const std::string &options)
 }
 
 const char *kDropReasons[] = {"malformed", "multi_segment", "fragment", "not_for_us", "short_payload", "unknown_vni",
-			      "not_bound", "source_mismatch", "no_route", "ring_full", "tx_full"};
+			      "entry_busy", 			      "not_bound", "source_mismatch", "no_route", "ring_full", "tx_full"};
 
 void expect_stable_keys(const json &j)
 {
