@@ -1,5 +1,5 @@
-// Relay core costs on one core: the Bind -> Challenge path, allocation, the
-// challenge MAC and GC steps.
+// Relay core costs on one core: the Bind -> Challenge path, disco seal and
+// open, the challenge MAC, allocation and GC steps.
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -98,6 +98,48 @@ void BM_BindToChallenge(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_BindToChallenge);
+
+// Disco's box on its own, at the size of a Bind (the largest message a
+// relay opens per handshake): seal, then open of what was sealed.
+Bytes bind_plaintext()
+{
+	disco::Message m;
+	m.body = disco::BindUdpRelayEndpoint{{1, 1, {}, {}}};
+	return disco::marshal(m);
+}
+
+void BM_DiscoSeal(benchmark::State &state)
+{
+	auto a = disco::PrivateKey::generate(), b = disco::PrivateKey::generate();
+	disco::SharedKey key = *disco::shared_key(a, b.public_key());
+	disco::PublicKey sender = a.public_key();  // an X25519 per call: not in the loop
+	Bytes plain = bind_plaintext(), out;
+	disco::Nonce nonce{};
+	for (auto _ : state) {
+		out.clear();
+		nonce[0]++;
+		disco::seal(key, sender, plain, out, state.range(0) ? nullptr : &nonce);
+		benchmark::DoNotOptimize(out.data());
+	}
+	state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DiscoSeal)->ArgName("random_nonce")->Arg(0)->Arg(1);
+
+void BM_DiscoOpen(benchmark::State &state)
+{
+	auto a = disco::PrivateKey::generate(), b = disco::PrivateKey::generate();
+	disco::SharedKey key = *disco::shared_key(a, b.public_key());
+	Bytes sealed;
+	disco::seal(key, a.public_key(), bind_plaintext(), sealed);
+	for (auto _ : state) {
+		auto plain = disco::open(key, sealed);
+		if (!plain)
+			state.SkipWithError("open failed");
+		benchmark::DoNotOptimize(plain);
+	}
+	state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DiscoOpen);
 
 void BM_BindMac(benchmark::State &state)
 {
