@@ -51,7 +51,7 @@ void write_file(const std::string &path, const std::string &text)
 } // namespace
 
 Connector::Connector(const Options &opt, const disco::PrivateKey &self)
-	: opt_(opt), relay_(opt.source), local_(opt.listen), path_(opt, self, relay_, counters_),
+	: opt_(opt), relay_(opt.source), local_(opt.listen), path_(opt, self, relay_, counters_, Clock::now()),
 	  signals_(open_signals())
 {
 }
@@ -92,9 +92,7 @@ void Connector::from_relay(Clock::time_point now)
 	for (size_t i = 0; i < n; i++) {
 		Batch::Datagram d = batch_[i];
 		ByteSpan b(d.data, d.len);
-		GeneveHeader gh;
-		if (geneve_is_client_strict(b) && geneve_decode(b, gh) && !gh.control &&
-		    gh.protocol == kGeneveProtocolWireGuard && path_.carries(d.peer, gh.vni)) {
+		if (path_.carries(b, d.peer)) {
 			d.data += kGeneveHeaderLen;
 			d.len -= kGeneveHeaderLen;
 			d.peer = opt_.forward;

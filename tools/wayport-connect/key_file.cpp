@@ -15,6 +15,10 @@ namespace wayport::connect {
 
 namespace {
 
+// A key file is 65 bytes; room for CRLF and stray blanks, no more, so a
+// file that is something else is not half read as a key.
+constexpr size_t kMaxKeyFile = 256;
+
 ConfigError os_error(const std::string &what, const std::string &path)
 {
 	return ConfigError(what + " " + path + ": " + std::strerror(errno));
@@ -24,7 +28,8 @@ ConfigError os_error(const std::string &what, const std::string &path)
 
 disco::PrivateKey read_key_file(const std::string &path)
 {
-	api::Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	// O_NONBLOCK: a FIFO given by mistake is refused below, not waited on.
+	api::Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
 	struct stat st;
 	if (!fd || fstat(fd.get(), &st) != 0)
 		throw os_error("cannot read key file", path);
@@ -36,11 +41,21 @@ disco::PrivateKey read_key_file(const std::string &path)
 		throw ConfigError("key file " + path + " has mode " + mode +
 				  ": its group or others may access it; run chmod 600 " + path);
 	}
-	std::string text(256, '\0');
-	ssize_t n = read(fd.get(), text.data(), text.size());
-	if (n < 0)
-		throw os_error("cannot read key file", path);
-	text.resize(static_cast<size_t>(n));
+	std::string text(kMaxKeyFile + 1, '\0');
+	size_t len = 0;
+	while (len < text.size()) {
+		ssize_t n = read(fd.get(), text.data() + len, text.size() - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			throw os_error("cannot read key file", path);
+		if (n == 0)
+			break;
+		len += static_cast<size_t>(n);
+	}
+	if (len > kMaxKeyFile)
+		throw ConfigError("key file " + path + ": longer than a disco private key (64 hex digits)");
+	text.resize(len);
 	auto key = disco::PrivateKey::from_hex(text);
 	if (!key)
 		throw ConfigError("key file " + path + ": not a disco private key (64 hex digits)");

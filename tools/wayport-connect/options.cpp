@@ -90,6 +90,8 @@ void merge_config_file(const std::string &path, RawOptions &raw)
 			throw ConfigError(at(path, kv.first.Mark()) + "unknown key \"" + name + "\"");
 		if (!seen.insert(name).second)
 			throw ConfigError(at(path, kv.first.Mark()) + "key \"" + name + "\" given twice");
+		if (kv.second.IsNull())
+			throw ConfigError(at(path, kv.first.Mark()) + "\"" + name + "\" has no value");
 		if (!kv.second.IsScalar())
 			throw ConfigError(at(path, kv.second.Mark()) + "\"" + name + "\" must be a single value");
 		auto &field = raw.*(s->field);
@@ -115,7 +117,8 @@ Options validate(const RawOptions &raw)
 				  " is IPv4: datagrams to WireGuard leave from the --listen socket");
 
 	if (raw.api_socket && (raw.relay || raw.relay_key))
-		throw ConfigError("give either --api-socket (on the relay host) or --relay and --relay-key, not both");
+		throw ConfigError(raw.name("--api-socket") + " and " + raw.name(raw.relay ? "--relay" : "--relay-key") +
+				  ": give either --api-socket (on the relay host) or --relay and --relay-key, not both");
 	if (raw.api_socket) {
 		o.api_socket = *raw.api_socket;
 		if (o.api_socket.empty() || o.api_socket.front() != '/')

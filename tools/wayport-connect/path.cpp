@@ -82,7 +82,8 @@ const char *to_string(Path::State s)
 	return "?";
 }
 
-Path::Path(const Options &opt, const disco::PrivateKey &self, const UdpSocket &sock, Counters &counters)
+Path::Path(const Options &opt, const disco::PrivateKey &self, const UdpSocket &sock, Counters &counters,
+	   Clock::time_point now)
 	: opt_(opt), self_(self), self_pub_(self.public_key()), sock_(sock), counters_(counters),
 	  pair_(sorted_pair(self_pub_, opt.peer))
 {
@@ -97,7 +98,7 @@ Path::Path(const Options &opt, const disco::PrivateKey &self, const UdpSocket &s
 		if (!node_)
 			throw ConfigError("--relay-key " + opt.relay_key->to_text() + ": not a usable key (a low-order point)");
 	}
-	start_allocating(Clock::now(), "starting");
+	start_allocating(now, "starting");
 }
 
 void Path::send(const Bytes &b, const AddrPort &to)
@@ -262,6 +263,13 @@ Clock::time_point Path::tick(Clock::time_point now)
 		return std::min(next_ping_, last_heard_ + path_timeout_);
 	}
 	return now;
+}
+
+bool Path::carries(ByteSpan b, const AddrPort &from) const
+{
+	GeneveHeader gh;
+	return geneve_is_client_strict(b) && geneve_decode(b, gh) && !gh.control &&
+	       gh.protocol == kGeneveProtocolWireGuard && carries(from, gh.vni);
 }
 
 void Path::on_control(ByteSpan b, const AddrPort &from, Clock::time_point now)

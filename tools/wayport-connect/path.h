@@ -32,8 +32,10 @@ class Path {
 public:
 	enum class State { allocating, binding, confirming, up };
 
-	// Throws ConfigError when a key is unusable with ours.
-	Path(const Options &opt, const disco::PrivateKey &self, const UdpSocket &sock, Counters &counters);
+	// Starts allocating at `now`. Throws ConfigError when a key is unusable
+	// with ours.
+	Path(const Options &opt, const disco::PrivateKey &self, const UdpSocket &sock, Counters &counters,
+	     Clock::time_point now);
 
 	// Runs what is due; returns when it next needs to run.
 	Clock::time_point tick(Clock::time_point now);
@@ -42,6 +44,7 @@ public:
 	// Relayed WireGuard data arrived: as good as a Pong for liveness.
 	void on_data(Clock::time_point now) { last_heard_ = now; }
 
+	State state() const { return state_; }
 	// Where WireGuard data goes; nothing until a handshake completes.
 	const std::optional<AddrPort> &relay_addr() const { return relay_addr_; }
 	uint32_t vni() const { return endpoint_.vni; }
@@ -51,6 +54,10 @@ public:
 	{
 		return relay_addr_ && from == *relay_addr_ && vni == endpoint_.vni;
 	}
+	// A datagram from the relay socket is WireGuard data for us: a strict
+	// Geneve data header for WireGuard, then carries(from, its VNI). What
+	// is not goes to on_control.
+	bool carries(ByteSpan datagram, const AddrPort &from) const;
 
 	nlohmann::json status(Clock::time_point now) const;
 
