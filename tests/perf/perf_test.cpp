@@ -106,6 +106,27 @@ TEST(PerfLab, HandshakeMixIsPunted)
 	EXPECT_EQ(j["drops"]["ring_full"].get<uint64_t>(), 0u);
 }
 
+// The human-readable report: a line per --stats-period, then the summary
+// with drops by reason, cycles/packet, the burst histogram and latency.
+TEST(PerfLab, TextReportHasPeriodsBurstsAndLatency)
+{
+	Outcome r = run(std::string(kEal) + "--mode both --duration 1.2 --warmup 0.2 --stats-period 0.5 --endpoints 1000",
+			true);
+	ASSERT_EQ(r.status, 0) << r.out;
+	auto count = [&r](const std::string &needle) {
+		size_t n = 0;
+		for (size_t pos = r.out.find(needle); pos != std::string::npos; pos = r.out.find(needle, pos + 1))
+			n++;
+		return n;
+	};
+	// Two periods per mode in 1.2 s.
+	EXPECT_GE(count("  relay     Rx-pps:"), 2u) << r.out;
+	EXPECT_GE(count("  reference Rx-pps:"), 2u) << r.out;
+	for (const char *k : {"drops by reason:", "CPU cycles/packet=", "RX-bursts:", "Latency (ns, generator to sink",
+			      "ratio relay / reference:"})
+		EXPECT_GE(count(k), 1u) << k << "\n" << r.out;
+}
+
 TEST(PerfLab, BadOptionsNameTheOption)
 {
 	struct Case {
