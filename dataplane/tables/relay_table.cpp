@@ -2,12 +2,6 @@
 
 namespace wayport {
 
-namespace {
-
-constexpr uint64_t kPresent = 0x100;
-
-} // namespace
-
 RelayTable::RelayTable(Qsbr &qsbr, unsigned workers)
 	: page_live_(RadixArray<EntrySlot>::kDirSize, 0), reclaimer_(qsbr)
 {

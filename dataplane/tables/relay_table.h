@@ -110,6 +110,8 @@ private:
 	// while the writer is between its two head stores. Every field is an
 	// atomic word, so a read racing a write is well defined; the sequence
 	// says whether the copy is one version.
+	static constexpr uint64_t kPresent = 0x100;
+	static constexpr uint64_t kWriting = uint64_t{1} << 32;  // the sequence's low bit
 	struct alignas(64) EntrySlot {
 		std::atomic<uint64_t> head{0};
 		std::atomic<uint64_t> body[kBodyWords]{};
@@ -135,7 +137,7 @@ inline EntryRead RelayTable::read(uint32_t vni, RelayEntry &out) const
 		return EntryRead::missing;
 	for (int t = 0; t < kTries; t++) {
 		uint64_t head = slot->head.load(std::memory_order_acquire);
-		if (head & (uint64_t{1} << 32))
+		if (head & kWriting)
 			continue;
 		// Word by word straight into out: a staging copy read back in
 		// wider pieces would stall on store forwarding.
@@ -147,7 +149,7 @@ inline EntryRead RelayTable::read(uint32_t vni, RelayEntry &out) const
 		std::atomic_thread_fence(std::memory_order_acquire);
 		if (slot->head.load(std::memory_order_relaxed) != head)
 			continue;
-		if (!(head & 0x100))
+		if (!(head & kPresent))
 			return EntryRead::missing;
 		out.vni = vni & kVniMask;
 		out.bound = static_cast<uint8_t>(head);
