@@ -67,7 +67,11 @@ void TableSync::upsert(const relay::TableChange &c, int64_t now)
 	for (uint32_t s : old_slot)
 		if (s != kNoSlot)
 			host_.neighbours().release(s);
-	table_.publish(e);
+	if (!table_.publish(e)) {
+		publish_failures_++;
+		release_slots(t);
+		live_.erase(it);
+	}
 }
 
 void TableSync::remove(uint32_t vni)

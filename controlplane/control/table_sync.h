@@ -32,6 +32,9 @@ public:
 	const HostPort *egress_port(const AddrPort &leg) const;
 
 	size_t tracked() const { return live_.size(); }
+	// Endpoints the workers' table had no memory for: their packets are
+	// dropped as unknown_vni.
+	uint64_t publish_failures() const { return publish_failures_; }
 
 private:
 	struct LegSeen {
@@ -56,6 +59,7 @@ private:
 	uint64_t tsc_hz_;
 	std::map<uint32_t, Tracked> live_;
 	uint32_t activity_cursor_ = 0;
+	uint64_t publish_failures_ = 0;
 	std::vector<relay::TableChange> changes_;
 	std::vector<relay::LegActivity> activity_;
 };

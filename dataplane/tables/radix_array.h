@@ -2,7 +2,8 @@
 // pages of 2 MiB allocated on demand. Memory follows the indexes in use,
 // not the 2^24 index space, and a lookup is one load from the directory
 // (a few KiB, always cached) and one from the page, with no hashing. VNIs
-// are handed out sequentially, so live ones pack into few pages.
+// are handed out sequentially, so live ones mostly pack into few pages;
+// the worst case is one long-lived VNI keeping each 2 MiB page alive.
 //
 // A page is one 2 MiB block, aligned and advised for a transparent huge
 // page, so a table of a million entries costs a handful of TLB entries

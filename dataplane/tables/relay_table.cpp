@@ -35,19 +35,27 @@ std::optional<RelayEntry> RelayTable::lookup(uint32_t vni) const
 	return e;
 }
 
-void RelayTable::publish(const RelayEntry &e)
+bool RelayTable::publish(const RelayEntry &e)
 {
 	uint32_t vni = e.vni & kVniMask;
-	// Activity pages first: a worker that sees the entry may count at once.
-	for (auto &a : activity_)
-		a->ensure(vni);
-	EntrySlot &slot = entries_.ensure(vni);
+	EntrySlot *s;
+	try {
+		// Activity pages first: a worker that sees the entry may count
+		// at once. Pages made before a failure stay, for the next try.
+		for (auto &a : activity_)
+			a->ensure(vni);
+		s = &entries_.ensure(vni);
+	} catch (const std::bad_alloc &) {
+		return false;
+	}
+	EntrySlot &slot = *s;
 	bool fresh = !(slot.head.load(std::memory_order_relaxed) & kPresent);
 	write(slot, &e);
 	if (fresh) {
 		live_++;
 		page_live_[vni >> RadixArray<EntrySlot>::kPageBits]++;
 	}
+	return true;
 }
 
 void RelayTable::erase(uint32_t vni)

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "dataplane/counter.h"
@@ -80,15 +81,17 @@ public:
 	EntryRead read(uint32_t vni, RelayEntry &out) const;
 	void prefetch(uint32_t vni) const { entries_.prefetch(vni & kVniMask); }
 	void prefetch_activity(unsigned worker, uint32_t vni) const { activity_[worker]->prefetch(vni & kVniMask); }
-	// Present for every VNI that has an entry.
+	// Present for every VNI that has an entry; nullptr for a worker that
+	// asks after the entry's page was emptied and unlinked.
 	EndpointActivity *activity(unsigned worker, uint32_t vni) const
 	{
 		return activity_[worker]->find(vni & kVniMask);
 	}
 
-	// Control side (the writer). publish replaces any entry for e.vni.
+	// Control side (the writer). publish replaces any entry for e.vni;
+	// false (nothing published) when memory for its pages ran out.
 	std::optional<RelayEntry> lookup(uint32_t vni) const;
-	void publish(const RelayEntry &e);
+	bool publish(const RelayEntry &e);
 	void erase(uint32_t vni);
 	// Frees pages whose grace period has passed.
 	void reclaim() { reclaimer_.poll(); }
@@ -105,6 +108,11 @@ private:
 	static constexpr size_t kBodyBytes = offsetof(RelayEntry, vni);
 	static constexpr size_t kBodyWords = kBodyBytes / 8;
 	static_assert(kBodyBytes % 8 == 0 && kBodyWords == 7, "an entry slot is one cache line");
+	// read() and write() move the body as raw words and rebuild vni and
+	// bound from the head: a field added anywhere else would be lost.
+	static_assert(std::is_trivially_copyable_v<RelayEntry> && std::is_standard_layout_v<RelayEntry>);
+	static_assert(offsetof(RelayEntry, bound) == offsetof(RelayEntry, vni) + 4 && sizeof(RelayEntry) == 64);
+	static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
 	// head: sequence << 32 | present << 8 | bound. The sequence is odd
 	// while the writer is between its two head stores. Every field is an
@@ -136,6 +144,8 @@ inline EntryRead RelayTable::read(uint32_t vni, RelayEntry &out) const
 	if (!slot)
 		return EntryRead::missing;
 	for (int t = 0; t < kTries; t++) {
+		if (t)
+			__builtin_ia32_pause();  // let the writer's stores land
 		uint64_t head = slot->head.load(std::memory_order_acquire);
 		if (head & kWriting)
 			continue;

@@ -73,7 +73,7 @@ void Worker::process_burst(rte_mbuf **pkts, uint16_t n)
 		rte_prefetch0(pkts[i]);
 
 	// Pass 1: parse and classify; start fetching each data packet's table
-	// entry and activity line, so pass 2 finds them in cache.
+	// entry and activity line for passes 2 and 3.
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + kPrefetchAhead < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void *));

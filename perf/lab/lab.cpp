@@ -245,7 +245,8 @@ std::string Lab::setup()
 			e.egress[side] = {ports_[side].id, side};
 		}
 		e.bound = RelayEntry::kBothBound;
-		table_->publish(e);
+		if (!table_->publish(e))
+			return "out of memory for the relay table at " + std::to_string(i) + " endpoints";
 	}
 	build_seconds_ = static_cast<double>(rte_rdtsc() - t0) / static_cast<double>(rte_get_tsc_hz());
 

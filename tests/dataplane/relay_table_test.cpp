@@ -69,6 +69,32 @@ TEST_F(RelayTableTest, ReadsWhatWasPublished)
 	EXPECT_EQ(table_.size(), 0u);
 }
 
+TEST_F(RelayTableTest, PageEdgesAndTheLastVni)
+{
+	constexpr uint32_t kPage = RadixArray<EndpointActivity>::kPageSize;
+	const uint32_t vnis[] = {kPage - 1, kPage, 2 * kPage - 1, 0xffffff};
+	for (uint32_t vni : vnis)
+		ASSERT_TRUE(table_.publish(version(vni, static_cast<uint16_t>(vni))));
+	RelayEntry out;
+	for (uint32_t vni : vnis) {
+		ASSERT_EQ(table_.read(vni, out), EntryRead::found) << vni;
+		EXPECT_TRUE(whole(out, vni)) << vni;
+		EXPECT_NE(table_.activity(1, vni), nullptr) << vni;
+	}
+	EXPECT_EQ(table_.read(kPage + 1, out), EntryRead::missing);
+	// Emptying the first page leaves the second's entries alone.
+	table_.erase(kPage - 1);
+	EXPECT_EQ(table_.read(kPage - 1, out), EntryRead::missing);
+	EXPECT_EQ(table_.activity(0, kPage - 1), nullptr);
+	ASSERT_EQ(table_.read(kPage, out), EntryRead::found);
+	EXPECT_TRUE(whole(out, kPage));
+	// Republished before the grace period: a fresh page, found at once.
+	ASSERT_TRUE(table_.publish(version(kPage - 1, 9)));
+	ASSERT_EQ(table_.read(kPage - 1, out), EntryRead::found);
+	EXPECT_EQ(out.leg[0].port, 9);
+	EXPECT_EQ(table_.size(), 4u);
+}
+
 TEST_F(RelayTableTest, EveryEntryHasOneActivityLinePerWorker)
 {
 	table_.publish(version(70000, 1));
