@@ -3,14 +3,9 @@
 
 #include <rte_ip.h>
 
-namespace wayport {
+#include "dataplane/packet/checksum.h"
 
-inline uint16_t fold_sum(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return static_cast<uint16_t>(sum);
-}
+namespace wayport {
 
 // True when an ICMPv6 message (after ip, payload_len bytes) sums to zero
 // with its pseudo-header.

@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "dataplane/packet/checksum.h"
+
 namespace wayport {
 
 namespace {
@@ -14,9 +16,8 @@ constexpr uint16_t kIpv4Len = sizeof(rte_ipv4_hdr);
 constexpr uint16_t kIpv6Len = sizeof(rte_ipv6_hdr);
 constexpr uint8_t kTtl = 64;
 
-// One's complement arithmetic is modulo 0xffff, and 2^16 is 1 modulo
-// 0xffff, so sums of 32-bit words folded at the end equal sums of 16-bit
-// words, in half the additions.
+// Sums of 32-bit words: half the additions of 16-bit ones, and fold_sum
+// gives the same one's-complement result.
 uint64_t address_sum(const AddrPort &a)
 {
 	uint32_t w[4];
@@ -26,15 +27,6 @@ uint64_t address_sum(const AddrPort &a)
 	}
 	std::memcpy(w, a.ip.data(), 16);
 	return uint64_t{w[0]} + w[1] + w[2] + w[3];
-}
-
-uint16_t fold(uint64_t sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return static_cast<uint16_t>(sum);
 }
 
 // The sum of what a UDP checksum covers and a relay changes: both
@@ -50,9 +42,9 @@ uint64_t changing_fields_sum(const AddrPort &src, const AddrPort &dst)
 uint16_t incremental_checksum(uint16_t old_check, uint64_t old_sum, uint64_t new_sum)
 {
 	uint64_t sum = static_cast<uint16_t>(~old_check);
-	sum += static_cast<uint16_t>(~fold(old_sum));
-	sum += fold(new_sum);
-	uint16_t check = static_cast<uint16_t>(~fold(sum));
+	sum += static_cast<uint16_t>(~fold_sum(old_sum));
+	sum += fold_sum(new_sum);
+	uint16_t check = static_cast<uint16_t>(~fold_sum(sum));
 	return check == 0 ? 0xffff : check;
 }
 
@@ -64,7 +56,7 @@ uint16_t ipv4_header_checksum(uint16_t total_length, const uint8_t src[4], const
 	uint64_t sum = (RTE_IPV4_VHL_DEF << 8) + total_length + RTE_IPV4_HDR_DF_FLAG + (kTtl << 8) + IPPROTO_UDP;
 	for (const uint8_t *a : {src, dst})
 		sum += (a[0] << 8 | a[1]) + (a[2] << 8 | a[3]);
-	return rte_cpu_to_be_16(static_cast<uint16_t>(~fold(sum)));
+	return rte_cpu_to_be_16(static_cast<uint16_t>(~fold_sum(sum)));
 }
 
 } // namespace

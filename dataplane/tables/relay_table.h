@@ -20,6 +20,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <rte_pause.h>
+
 #include "dataplane/counter.h"
 #include "dataplane/tables/radix_array.h"
 #include "dataplane/tables/rcu.h"
@@ -145,7 +147,7 @@ inline EntryRead RelayTable::read(uint32_t vni, RelayEntry &out) const
 		return EntryRead::missing;
 	for (int t = 0; t < kTries; t++) {
 		if (t)
-			__builtin_ia32_pause();  // let the writer's stores land
+			rte_pause();  // let the writer's stores land
 		uint64_t head = slot->head.load(std::memory_order_acquire);
 		if (head & kWriting)
 			continue;
