@@ -1,4 +1,4 @@
-#include "port.h"
+#include "drivers/port.h"
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -47,6 +47,25 @@ int find_or_probe(const PortSpec &spec, uint16_t &port_id)
 	return rte_eth_dev_get_port_by_name(spec.device.c_str(), &port_id);
 }
 
+// Says what the operator can change when the device cannot serve the lcore
+// layout: the device's own queue count, or wayport's demand.
+std::string queue_shortage(const PortSpec &spec, const rte_eth_dev_info &info, uint16_t rx_queues)
+{
+	std::string msg = "port " + spec.name + " (" + spec.device + "): needs " + std::to_string(rx_queues) +
+			  " RX and " + std::to_string(spec.tx_queues) + " TX queues (one TX queue per worker";
+	msg += rx_queues > spec.tx_queues ? ", ports[].rx_queues RX queues)" : ")";
+	msg += ", the device has " + std::to_string(info.max_rx_queues) + " and " + std::to_string(info.max_tx_queues);
+	uint16_t need = std::max(rx_queues, spec.tx_queues);
+	if (spec.device.starts_with("net_af_packet"))
+		msg += ": give the vdev qpairs=" + std::to_string(need) + " (--vdev=" + spec.device + ",iface=IFACE,qpairs=" +
+		       std::to_string(need) + ", or ports[].vdev_args), or use fewer lcores.workers";
+	else if (spec.tx_queues > info.max_tx_queues)
+		msg += ": use at most " + std::to_string(info.max_tx_queues) + " lcores.workers";
+	else
+		msg += ": set ports[].rx_queues to at most " + std::to_string(info.max_rx_queues);
+	return msg;
+}
+
 } // namespace
 
 std::string open_port(const PortSpec &spec, rte_mempool *pool, PortInfo &out)
@@ -62,9 +81,7 @@ std::string open_port(const PortSpec &spec, rte_mempool *pool, PortInfo &out)
 	if (needs_rx_per_tx(info.driver_name))
 		rx_queues = std::max(rx_queues, spec.tx_queues);
 	if (rx_queues > info.max_rx_queues || spec.tx_queues > info.max_tx_queues)
-		return "port " + spec.name + " (" + spec.device + "): needs " + std::to_string(rx_queues) +
-		       " RX and " + std::to_string(spec.tx_queues) + " TX queues, the device has " +
-		       std::to_string(info.max_rx_queues) + " and " + std::to_string(info.max_tx_queues);
+		return queue_shortage(spec, info, rx_queues);
 
 	rte_eth_conf conf{};
 	if (rx_queues > 1) {

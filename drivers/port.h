@@ -1,6 +1,6 @@
 // Bringing up one DPDK port for wayport: find or hot-plug the device,
-// configure RSS over its RX queues and one TX queue per sender (each
-// worker and the control thread), enable the TX checksum offloads it
+// configure RSS over its RX queues and one TX queue per worker (the
+// control thread sends through the workers), enable the TX checksum offloads it
 // offers, and start it.
 #pragma once
 

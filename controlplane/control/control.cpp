@@ -1,4 +1,4 @@
-#include "control.h"
+#include "controlplane/control/control.h"
 
 #include <rte_ethdev.h>
 
@@ -8,34 +8,15 @@
 #include "controlplane/control/udp_reply.h"
 #include "controlplane/relay/metrics.h"
 #include "controlplane/relay/status.h"
-#include "dataplane/packet/rewrite.h"
-#include "dataplane/wire/geneve.h"
-#include "dataplane/worker/punt.h"
+#include "dataplane/packet/meta.h"
+#include "dataplane/stages/relay.h"
 
 namespace wayport {
 
-namespace {
-
-PortAddrs addrs_of(const HostPort &p)
-{
-	PortAddrs a;
-	if (p.ipv4) {
-		a.has_ipv4 = true;
-		std::memcpy(a.ipv4, p.ipv4->ip4(), 4);
-	}
-	if (p.ipv6) {
-		a.has_ipv6 = true;
-		std::memcpy(a.ipv6, p.ipv6->ip.data(), 16);
-	}
-	return a;
-}
-
-} // namespace
-
 Control::Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<HostPort> ports,
-		 NeighbourConfig neighbour_cfg, std::vector<rte_ring *> punt_rings, rte_mempool *pool,
+		 NeighbourConfig neighbour_cfg, std::vector<WorkerRings> rings, rte_mempool *pool,
 		 api::Bridge *bridge, StatusSources sources, uint64_t tsc_hz, ControlTimers timers)
-	: server_(server), table_(table), slots_(slots), punt_rings_(std::move(punt_rings)), pool_(pool), bridge_(bridge),
+	: server_(server), table_(table), rings_(std::move(rings)), pool_(pool), bridge_(bridge),
 	  sources_(std::move(sources)), timers_(timers), host_(std::move(ports), slots, *this, neighbour_cfg),
 	  sync_(server, table, host_, static_cast<unsigned>(sources_.workers.size()), tsc_hz)
 {
@@ -43,11 +24,13 @@ Control::Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots
 
 Control::~Control()
 {
-	for (rte_ring *r : punt_rings_) {
-		void *m;
-		while (rte_ring_dequeue(r, &m) == 0)
-			rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
-	}
+	// The workers are stopped: what is still queued either way is ours.
+	for (const WorkerRings &w : rings_)
+		for (rte_ring *r : {w.punt, w.inject}) {
+			void *m;
+			while (r && rte_ring_dequeue(r, &m) == 0)
+				rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+		}
 }
 
 rte_mbuf *Control::alloc()
@@ -58,27 +41,43 @@ rte_mbuf *Control::alloc()
 	return m;
 }
 
+bool Control::inject(rte_mbuf *m, unsigned worker)
+{
+	rte_ring *r = rings_.at(worker < rings_.size() ? worker : 0).inject;
+	if (rte_ring_sp_enqueue(r, m) == 0)
+		return true;
+	rte_pktmbuf_free(m);
+	return false;
+}
+
 void Control::send(const HostPort &port, rte_mbuf *m)
 {
-	if (rte_eth_tx_burst(port.port_id, port.tx_queue, &m, 1) == 1) {
+	// Out through a worker's TX queue: the one whose punt this answers,
+	// so a port needs no TX queue of the control thread's own.
+	PacketMeta &pm = meta(m);
+	pm.next = Stage::tx;
+	pm.tx_port = port.port_id;
+	if (inject(m, current_worker_))
 		counters_.tx_sent++;
-		return;
-	}
-	counters_.tx_failed++;
-	rte_pktmbuf_free(m);
+	else
+		counters_.tx_failed++;
 }
 
 size_t Control::poll(int64_t now, uint64_t tsc)
 {
 	size_t work = 0;
 	rte_mbuf *burst[64];
-	for (rte_ring *r : punt_rings_) {
-		unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void **>(burst),
+	for (size_t w = 0; w < rings_.size(); w++) {
+		unsigned n = rte_ring_sc_dequeue_burst(rings_[w].punt, reinterpret_cast<void **>(burst),
 						       std::min<size_t>(timers_.punts_per_ring, 64), nullptr);
+		current_worker_ = static_cast<unsigned>(w);
 		for (unsigned i = 0; i < n; i++)
 			punt(burst[i], now);
 		work += n;
 	}
+	// What the control thread sends on its own (probes) leaves through
+	// worker 0.
+	current_worker_ = 0;
 	// Bindings made by this batch reach the workers before the next one.
 	sync_.apply_changes(now);
 
@@ -106,7 +105,7 @@ size_t Control::poll(int64_t now, uint64_t tsc)
 
 void Control::punt(rte_mbuf *m, int64_t now)
 {
-	PuntReason reason = punt_reason(m);
+	PuntReason reason = static_cast<PuntReason>(meta(m).reason);
 	if (reason < PuntReason::count)
 		counters_.punts[static_cast<size_t>(reason)]++;
 	switch (reason) {
@@ -119,7 +118,7 @@ void Control::punt(rte_mbuf *m, int64_t now)
 		relay_input(m, reason, now);
 		return;
 	case PuntReason::unresolved:
-		hold_unresolved(m, now);
+		hold_unresolved(m);
 		return;
 	case PuntReason::count:
 		break;
@@ -131,12 +130,14 @@ void Control::punt(rte_mbuf *m, int64_t now)
 void Control::relay_input(rte_mbuf *m, PuntReason reason, int64_t now)
 {
 	const HostPort *port = host_.port(m->port);
-	ParsedUdp in;
-	if (!port || parse_ingress(m, addrs_of(*port), in) != Ingress::udp) {
+	if (!port) {
 		counters_.relay_malformed++;
 		rte_pktmbuf_free(m);
 		return;
 	}
+	// The worker's classify left the packet's layout in its metadata and
+	// did not change the packet.
+	ParsedUdp in = relay_view(m, meta(m));
 	ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len);
 
 	if (reason == PuntReason::stun) {
@@ -187,54 +188,23 @@ void Control::relay_input(rte_mbuf *m, PuntReason reason, int64_t now)
 	rte_pktmbuf_free(m);
 }
 
-void Control::hold_unresolved(rte_mbuf *m, int64_t now)
+void Control::hold_unresolved(rte_mbuf *m)
 {
-	const HostPort *port = host_.port(m->port);
-	ParsedUdp in;
-	GeneveHeader gh;
-	std::optional<RelayEntry> e;
-	if (port && parse_ingress(m, addrs_of(*port), in) == Ingress::udp &&
-	    geneve_decode(ByteSpan(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len), gh))
-		e = table_.lookup(gh.vni);
-	int from = e && in.src == e->leg[0] ? 0 : (e && in.src == e->leg[1] ? 1 : -1);
-	if (from < 0) {
-		counters_.held_dropped++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	(void)now;
-	host_.neighbours().hold(e->egress[1 - from].neighbour, m);
+	// The relay stage named the neighbour slot it lacks a MAC for.
+	host_.neighbours().hold(meta(m).aux, m);
 }
 
 void Control::resolved(rte_mbuf *m)
 {
-	// Held relay data whose next hop is now known: forward it as a worker
-	// would, on the control thread's own TX queue.
-	const HostPort *in_port = host_.port(m->port);
-	ParsedUdp in;
-	GeneveHeader gh;
-	std::optional<RelayEntry> e;
-	if (in_port && parse_ingress(m, addrs_of(*in_port), in) == Ingress::udp &&
-	    geneve_decode(ByteSpan(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len), gh))
-		e = table_.lookup(gh.vni);
-	int from = e && e->forwarding() && in.src == e->leg[0] ? 0 : (e && e->forwarding() && in.src == e->leg[1] ? 1 : -1);
-	const HostPort *out = from >= 0 ? host_.port(e->egress[1 - from].port) : nullptr;
-	uint8_t mac[6];
-	if (!out || !slots_.get(e->egress[1 - from].neighbour, mac)) {
+	// Held relay data whose next hop is now known: back to the worker
+	// that punted it, through the same relay stage as every other packet
+	// (which looks the endpoint up again: it may have moved meanwhile).
+	PacketMeta &pm = meta(m);
+	pm.next = Stage::relay;
+	if (inject(m, pm.worker))
+		counters_.held_forwarded++;
+	else
 		counters_.held_dropped++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	EgressPort egress;
-	std::memcpy(egress.mac, out->mac.addr_bytes, 6);
-	egress.addrs = addrs_of(*out);
-	if (!rewrite_udp(m, in, egress, mac, in.dst.port, e->leg[1 - from])) {
-		counters_.held_dropped++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	counters_.held_forwarded++;
-	send(*out, m);
 }
 
 void Control::serve_api(api::Call &call, int64_t now)

@@ -27,10 +27,10 @@ struct ControlCounters {
 	uint64_t relay_replies = 0;
 	uint64_t relay_dropped = 0;     // the core dropped or refused it (its metrics say why)
 	uint64_t relay_malformed = 0;   // a punted packet that no longer parses
-	uint64_t held_forwarded = 0;    // held for a next hop, then sent
-	uint64_t held_dropped = 0;      // held, but the entry or route was gone by then
-	uint64_t tx_sent = 0;
-	uint64_t tx_failed = 0;
+	uint64_t held_forwarded = 0;    // held for a next hop, then handed back to its worker's relay stage
+	uint64_t held_dropped = 0;      // held, but that worker's inject ring was full
+	uint64_t tx_sent = 0;           // replies, ARP/ND and probes handed to a worker to send
+	uint64_t tx_failed = 0;         // ... that found the worker's inject ring full
 	uint64_t no_mbuf = 0;
 	uint64_t reply_too_big = 0;
 };
@@ -44,6 +44,14 @@ struct ControlTimers {
 	size_t api_calls_per_loop = 8;
 };
 
+// One worker's two rings to the control thread: punts come in on one,
+// packets to send (and held packets to relay) go back on the other. Both
+// single producer, single consumer.
+struct WorkerRings {
+	rte_ring *punt = nullptr;
+	rte_ring *inject = nullptr;
+};
+
 // What the status and metrics views read besides the control thread's own.
 struct StatusSources {
 	std::string node_disco;
@@ -53,7 +61,7 @@ struct StatusSources {
 class Control : private HostIo {
 public:
 	Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<HostPort> ports,
-		NeighbourConfig neighbour_cfg, std::vector<rte_ring *> punt_rings, rte_mempool *pool,
+		NeighbourConfig neighbour_cfg, std::vector<WorkerRings> rings, rte_mempool *pool,
 		api::Bridge *bridge, StatusSources sources, uint64_t tsc_hz, ControlTimers timers = {});
 	~Control() override;
 
@@ -77,13 +85,15 @@ private:
 
 	void punt(rte_mbuf *m, int64_t now);
 	void relay_input(rte_mbuf *m, PuntReason reason, int64_t now);
-	void hold_unresolved(rte_mbuf *m, int64_t now);
+	void hold_unresolved(rte_mbuf *m);
+	// Hands m to a worker's inject ring; false (m freed) when it is full.
+	bool inject(rte_mbuf *m, unsigned worker);
 	void serve_api(api::Call &call, int64_t now);
 
 	relay::Server &server_;
 	RelayTable &table_;
-	const NeighbourSlots &slots_;
-	std::vector<rte_ring *> punt_rings_;
+	std::vector<WorkerRings> rings_;
+	unsigned current_worker_ = 0;  // whose punts are being handled: replies go back through it
 	rte_mempool *pool_;
 	api::Bridge *bridge_;
 	StatusSources sources_;

@@ -14,20 +14,39 @@ namespace {
 
 using nlohmann::ordered_json;
 
+// drops: every reason of every stage, flat (reason names are unique);
+// stages: each stage's input and its own drops, in graph order.
 ordered_json worker_json(const WorkerCounters &c)
 {
-	ordered_json drops = ordered_json::object(), punts = ordered_json::object();
-	for (size_t r = 0; r < size_t(DropReason::count); r++)
-		drops[to_string(DropReason(r))] = c.drops[r].get();
-	for (size_t r = 0; r < size_t(PuntReason::count); r++)
+	ordered_json drops = ordered_json::object(), punts = ordered_json::object(), stages = ordered_json::object();
+	for (size_t s = 0; s < kCountedStages; s++)
+		stages[to_string(CountedStage(s))] = {{"packets", c.stage_packets[s].get()}, {"drops", ordered_json::object()}};
+	for (size_t i = 0; i < kDropCount; i++) {
+		DropName name = drop_name(i);
+		drops[name.reason] = c.drops[i].get();
+		stages[name.stage]["drops"][name.reason] = c.drops[i].get();
+	}
+	for (size_t r = 0; r < kPuntReasons; r++)
 		punts[to_string(PuntReason(r))] = c.punted[r].get();
 	uint64_t forwarded = 0;
 	for (int i = 0; i < 2; i++)
 		for (int o = 0; o < 2; o++)
 			forwarded += c.forwarded_packets[i][o].get();
-	return {{"rx_packets", c.rx_packets.get()}, {"rx_bytes", c.rx_bytes.get()},
+	return {{"rx_packets", c.rx_packets.get()}, {"rx_bytes", c.rx_bytes.get()}, {"rx_bursts", c.rx_bursts.get()},
 		{"tx_packets", c.tx_packets.get()}, {"tx_bytes", c.tx_bytes.get()},
-		{"forwarded_packets", forwarded}, {"drops", drops}, {"punts", punts}};
+		{"injected_packets", c.injected_packets.get()}, {"forwarded_packets", forwarded},
+		{"drops", drops}, {"punts", punts}, {"stages", stages}};
+}
+
+// a += b for two counter trees of the same shape.
+void add_counters(ordered_json &a, const ordered_json &b)
+{
+	for (auto &[k, v] : b.items()) {
+		if (v.is_object())
+			add_counters(a[k], v);
+		else
+			a[k] = a[k].get<uint64_t>() + v.get<uint64_t>();
+	}
 }
 
 // The sum over workers, same shape as one worker.
@@ -35,18 +54,10 @@ ordered_json dataplane_json(const std::vector<const WorkerCounters *> &workers)
 {
 	ordered_json total;
 	for (const WorkerCounters *w : workers) {
-		ordered_json one = worker_json(*w);
-		if (total.is_null()) {
-			total = one;
-			continue;
-		}
-		for (auto &[k, v] : one.items()) {
-			if (v.is_object())
-				for (auto &[r, n] : v.items())
-					total[k][r] = total[k][r].get<uint64_t>() + n.get<uint64_t>();
-			else
-				total[k] = total[k].get<uint64_t>() + v.get<uint64_t>();
-		}
+		if (total.is_null())
+			total = worker_json(*w);
+		else
+			add_counters(total, worker_json(*w));
 	}
 	return total.is_null() ? worker_json(WorkerCounters{}) : total;
 }
@@ -128,10 +139,17 @@ std::string Control::metrics_text() const
 	    << "# TYPE wayport_dataplane_packets_total counter\n"
 	    << "wayport_dataplane_packets_total{direction=\"rx\"} " << total["rx_packets"].get<uint64_t>() << '\n'
 	    << "wayport_dataplane_packets_total{direction=\"tx\"} " << total["tx_packets"].get<uint64_t>() << '\n'
-	    << "# HELP wayport_dataplane_dropped_packets_total Packets the workers dropped, by reason.\n"
+	    << "# HELP wayport_dataplane_dropped_packets_total Packets the workers dropped, by stage and reason.\n"
 	    << "# TYPE wayport_dataplane_dropped_packets_total counter\n";
-	for (auto &[reason, v] : total["drops"].items())
-		out << "wayport_dataplane_dropped_packets_total{reason=\"" << reason << "\"} " << v.get<uint64_t>() << '\n';
+	for (auto &[stage, v] : total["stages"].items())
+		for (auto &[reason, n] : v["drops"].items())
+			out << "wayport_dataplane_dropped_packets_total{stage=\"" << stage << "\",reason=\"" << reason << "\"} "
+			    << n.get<uint64_t>() << '\n';
+	out << "# HELP wayport_dataplane_stage_packets_total Packets each stage of the workers' graph was given.\n"
+	    << "# TYPE wayport_dataplane_stage_packets_total counter\n";
+	for (auto &[stage, v] : total["stages"].items())
+		out << "wayport_dataplane_stage_packets_total{stage=\"" << stage << "\"} " << v["packets"].get<uint64_t>()
+		    << '\n';
 	out << "# HELP wayport_dataplane_punted_packets_total Packets the workers passed to the control thread, by reason.\n"
 	    << "# TYPE wayport_dataplane_punted_packets_total counter\n";
 	for (auto &[reason, v] : total["punts"].items())

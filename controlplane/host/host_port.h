@@ -13,7 +13,6 @@ namespace wayport {
 
 struct HostPort {
 	uint16_t port_id = 0;
-	uint16_t tx_queue = 0;  // the control thread's own TX queue on this port
 	rte_ether_addr mac{};
 	std::optional<AddrPort> ipv4;  // port field unused
 	uint8_t ipv4_prefix = 32;

@@ -34,20 +34,25 @@ PacketResult Server::handle_packet(ByteSpan payload, const AddrPort &from, Time 
 				   std::span<uint8_t> reply)
 {
 	// Naked disco is an allocation request: the appliance has no DERP, so
-	// these come to the relay port. A Geneve header we would accept never
-	// starts with the magic's first byte (that would be version 1).
-	if (has_disco_magic(payload))
+	// these come to the relay port.
+	PayloadInfo info = classify_payload(payload);
+	switch (info.relay) {
+	case RelayView::disco:
 		return handle_alloc_request(payload, from, now, reply);
-	if (is_stun_binding(payload))
+	case RelayView::stun_binding:
 		return drop(DropReason::stun);
-	GeneveHeader h;
-	if (!geneve_decode(payload, h))
+	case RelayView::too_short:
 		return drop(DropReason::too_short);
+	case RelayView::geneve_control:
+	case RelayView::geneve_data:
+		break;
+	}
+	const GeneveHeader &h = info.geneve;
 	auto it = by_vni_.find(h.vni);
 	if (it == by_vni_.end())
 		return drop(DropReason::unknown_vni);
 	Endpoint &e = slots_[it->second];
-	if (!h.control)
+	if (info.relay == RelayView::geneve_data)
 		return handle_data(e, payload.size(), from, now);
 	if (h.protocol != kGeneveProtocolDisco)
 		return drop(DropReason::control_protocol);

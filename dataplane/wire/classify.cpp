@@ -1,40 +1,6 @@
-#include "classify.h"
-
-#include <cstring>
-
-#include "disco_frame.h"
-#include "geneve.h"
+#include "dataplane/wire/classify.h"
 
 namespace wayport {
-
-bool is_stun(ByteSpan b)
-{
-	return b.size() >= kStunHeaderLen && (b[0] & 0xC0) == 0 &&
-	       std::memcmp(&b[4], kStunMagicCookie, sizeof(kStunMagicCookie)) == 0;
-}
-
-bool is_stun_binding(ByteSpan b)
-{
-	return is_stun(b) && b[1] == 0x01;
-}
-
-WireGuardType wireguard_type(ByteSpan b)
-{
-	if (b.size() < 4 || b[1] != 0 || b[2] != 0 || b[3] != 0)
-		return WireGuardType::none;
-	switch (b[0]) {
-	case 1:
-		return b.size() == kWireGuardInitiationLen ? WireGuardType::initiation : WireGuardType::none;
-	case 2:
-		return b.size() == kWireGuardResponseLen ? WireGuardType::response : WireGuardType::none;
-	case 3:
-		return b.size() == kWireGuardCookieReplyLen ? WireGuardType::cookie_reply : WireGuardType::none;
-	case 4:
-		return b.size() >= kWireGuardTransportMinLen ? WireGuardType::transport : WireGuardType::none;
-	default:
-		return WireGuardType::none;
-	}
-}
 
 const char *to_string(WireGuardType t)
 {
@@ -61,23 +27,16 @@ const char *to_string(PayloadClass c)
 	return "other";
 }
 
-PayloadClass payload_classify(ByteSpan b)
+const char *to_string(RelayView v)
 {
-	if (is_stun_binding(b))
-		return PayloadClass::stun_binding;
-	if (geneve_is_client_strict(b)) {
-		uint16_t protocol = load_be16(&b[2]);
-		if (protocol == kGeneveProtocolWireGuard)
-			return PayloadClass::geneve_wireguard;
-		if (protocol == kGeneveProtocolDisco && looks_like_disco_header(b.subspan(kGeneveHeaderLen)))
-			return PayloadClass::geneve_disco;
-		// A Geneve-shaped header we cannot use: judge the bytes as naked.
+	switch (v) {
+	case RelayView::stun_binding: return "stun_binding";
+	case RelayView::disco: return "disco";
+	case RelayView::geneve_control: return "geneve_control";
+	case RelayView::geneve_data: return "geneve_data";
+	case RelayView::too_short: return "too_short";
 	}
-	if (looks_like_disco_header(b))
-		return PayloadClass::disco;
-	if (wireguard_type(b) != WireGuardType::none)
-		return PayloadClass::wireguard;
-	return PayloadClass::other;
+	return "too_short";
 }
 
 const char *to_string(ClientLooksLike k)

@@ -1,23 +1,25 @@
-#include "counters.h"
+#include "dataplane/worker/counters.h"
 
 namespace wayport {
 
-const char *to_string(DropReason r)
+const char *to_string(OutputDrop r)
 {
 	switch (r) {
-	case DropReason::malformed: return "malformed";
-	case DropReason::multi_segment: return "multi_segment";
-	case DropReason::fragment: return "fragment";
-	case DropReason::not_for_us: return "not_for_us";
-	case DropReason::short_payload: return "short_payload";
-	case DropReason::unknown_vni: return "unknown_vni";
-	case DropReason::entry_busy: return "entry_busy";
-	case DropReason::not_bound: return "not_bound";
-	case DropReason::source_mismatch: return "source_mismatch";
-	case DropReason::no_route: return "no_route";
-	case DropReason::ring_full: return "ring_full";
-	case DropReason::tx_full: return "tx_full";
-	case DropReason::count: break;
+	case OutputDrop::ring_full: return "ring_full";
+	case OutputDrop::tx_full: return "tx_full";
+	case OutputDrop::bad_inject: return "bad_inject";
+	case OutputDrop::count: break;
+	}
+	return "unknown";
+}
+
+const char *to_string(CountedStage s)
+{
+	switch (s) {
+	case CountedStage::classify: return "classify";
+	case CountedStage::relay: return "relay";
+	case CountedStage::output: return "output";
+	case CountedStage::count: break;
 	}
 	return "unknown";
 }
@@ -33,6 +35,19 @@ const char *to_string(PuntReason r)
 	case PuntReason::count: break;
 	}
 	return "unknown";
+}
+
+DropName drop_name(size_t index)
+{
+	if (index < kClassifyDrops)
+		return {to_string(CountedStage::classify), to_string(static_cast<ClassifyDrop>(index))};
+	index -= kClassifyDrops;
+	if (index < kRelayDrops)
+		return {to_string(CountedStage::relay), to_string(static_cast<RelayDrop>(index))};
+	index -= kRelayDrops;
+	if (index < kOutputDrops)
+		return {to_string(CountedStage::output), to_string(static_cast<OutputDrop>(index))};
+	return {"unknown", "unknown"};
 }
 
 } // namespace wayport

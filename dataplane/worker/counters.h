@@ -1,58 +1,78 @@
-// Per-worker counters. Every packet a worker receives is counted once as
-// forwarded, punted (by reason) or dropped (by reason); a forwarded packet
-// the TX queue refuses, or a punted one the ring refuses, is then counted
-// again as tx_full or ring_full.
+// Per-worker counters. Every packet a worker receives (or is handed on its
+// inject ring) is counted once as sent, punted (by reason) or dropped (by
+// the dropping stage's reason); a packet the TX queue or the punt ring
+// refuses is counted as an output drop instead.
+//
+// Drops of every stage live in one flat array so totals and exposition
+// walk one list; drop_index() maps each stage's own reason enum into it,
+// and drop_name() gives the stage and reason names back.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "dataplane/counter.h"
+#include "dataplane/stages/classify.h"
+#include "dataplane/stages/punt.h"
+#include "dataplane/stages/relay.h"
 
 namespace wayport {
 
-enum class DropReason : uint8_t {
-	malformed,        // truncated or inconsistent Ethernet/IP/UDP headers
-	multi_segment,    // chained mbuf; the fast path reads one segment
-	fragment,         // IP fragment
-	not_for_us,       // another address, protocol, ethertype or UDP port
-	short_payload,    // UDP payload shorter than a Geneve header
-	unknown_vni,      // no endpoint has this VNI
-	entry_busy,       // the control thread was rewriting the endpoint's entry
-	not_bound,        // the endpoint does not have both legs bound
-	source_mismatch,  // the source is neither bound leg
-	no_route,         // the egress port has no address of the leg's family
-	ring_full,        // the punt ring to the control thread is full
-	tx_full,          // the egress TX queue did not take the packet
+// The worker's last step: what the NIC or the control thread refused.
+enum class OutputDrop : uint8_t {
+	ring_full,   // the punt ring to the control thread is full
+	tx_full,     // the egress TX queue did not take the packet
+	bad_inject,  // the control thread handed back a packet with no valid next stage or port
 	count
 };
 
-enum class PuntReason : uint8_t {
-	neighbour,       // ARP, ICMP or ICMPv6 (ND, echo) for the control thread
-	stun,            // STUN binding request to the relay port
-	disco,           // naked disco (allocation request) to the relay port
-	relay_control,   // Geneve control bit: bind handshake
-	unresolved,      // forwardable, but the next hop's MAC is not known yet
-	count
+const char *to_string(OutputDrop r);
+
+inline constexpr size_t kClassifyDrops = static_cast<size_t>(ClassifyDrop::count);
+inline constexpr size_t kRelayDrops = static_cast<size_t>(RelayDrop::count);
+inline constexpr size_t kOutputDrops = static_cast<size_t>(OutputDrop::count);
+inline constexpr size_t kDropCount = kClassifyDrops + kRelayDrops + kOutputDrops;
+inline constexpr size_t kPuntReasons = static_cast<size_t>(PuntReason::count);
+
+constexpr size_t drop_index(ClassifyDrop r) { return static_cast<size_t>(r); }
+constexpr size_t drop_index(RelayDrop r) { return kClassifyDrops + static_cast<size_t>(r); }
+constexpr size_t drop_index(OutputDrop r) { return kClassifyDrops + kRelayDrops + static_cast<size_t>(r); }
+
+struct DropName {
+	const char *stage;   // classify, relay, output
+	const char *reason;  // unique over all stages
 };
 
-const char *to_string(DropReason r);
-const char *to_string(PuntReason r);
+DropName drop_name(size_t index);
+
+// The stages whose input is counted, in graph order.
+enum class CountedStage : uint8_t { classify, relay, output, count };
+inline constexpr size_t kCountedStages = static_cast<size_t>(CountedStage::count);
+const char *to_string(CountedStage s);
 
 struct alignas(64) WorkerCounters {
 	Counter rx_packets;
 	Counter rx_bytes;
 	Counter tx_packets;
 	Counter tx_bytes;
+	Counter injected_packets;  // handed back by the control thread
+	Counter rx_bursts;         // non-empty RX bursts
+	// Packets each stage was given.
+	Counter stage_packets[kCountedStages];
 	// Relayed data by transport, [in is IPv6][out is IPv6]: the
 	// transport_in/transport_out metrics of Tailscale's relay.
 	Counter forwarded_packets[2][2];
 	Counter forwarded_bytes[2][2];
-	Counter punted[static_cast<size_t>(PuntReason::count)];
-	Counter drops[static_cast<size_t>(DropReason::count)];
+	Counter punted[kPuntReasons];
+	Counter drops[kDropCount];
 
-	void drop(DropReason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
+	template <typename Reason>
+	void drop(Reason r, uint64_t n = 1) { drops[drop_index(r)].add(n); }
+	template <typename Reason>
+	uint64_t dropped(Reason r) const { return drops[drop_index(r)].get(); }
 	void punt(PuntReason r) { punted[static_cast<size_t>(r)].add(); }
+	uint64_t punts(PuntReason r) const { return punted[static_cast<size_t>(r)].get(); }
+	void stage(CountedStage s, uint64_t n) { stage_packets[static_cast<size_t>(s)].add(n); }
 };
 
 } // namespace wayport

@@ -1,9 +1,16 @@
-// A poll-mode worker: RX burst -> relay node -> TX burst, on one lcore.
+// A poll-mode worker on one lcore: RX bursts and its inject ring through
+// a fixed graph of stages (docs/ARCHITECTURE.md):
 //
-// Everything a worker touches per packet is its own (counters, TX buffers,
-// punt ring) or read-only and published through QSBR (relay table,
-// neighbour slots). No locks, allocation, syscalls or exceptions happen
-// after construction.
+//   RX -> classify -> relay -> output (TX per port, punt ring, drops)
+//                  \---------> output
+//   inject ring (from the control thread) -> relay | output
+//
+// Each stage is one function over a vector that appends every packet to
+// the vector of its next stage; the worker runs them in that order once
+// per burst. Everything a worker touches per packet is its own (counters,
+// vectors, TX buffers, punt and inject rings) or read-only and published
+// through QSBR (relay table, neighbour slots). No locks, allocation,
+// syscalls or exceptions happen after construction.
 #pragma once
 
 #include <atomic>
@@ -13,13 +20,14 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "dataplane/packet/parse.h"
 #include "dataplane/packet/rewrite.h"
+#include "dataplane/stages/classify.h"
+#include "dataplane/stages/output.h"
+#include "dataplane/stages/relay.h"
 #include "dataplane/tables/neighbour_slots.h"
 #include "dataplane/tables/rcu.h"
 #include "dataplane/tables/relay_table.h"
 #include "dataplane/worker/counters.h"
-#include "dataplane/worker/punt.h"
 
 namespace wayport {
 
@@ -41,56 +49,47 @@ struct RxQueue {
 
 class Worker {
 public:
-	// id: this worker's index for QSBR and activity counters. tx_queue:
-	// its own TX queue on every port. punt: its ring to the control
-	// thread (single producer, single consumer).
+	// id: this worker's index for QSBR, activity counters and PacketMeta.
+	// tx_queue: its own TX queue on every port. punt: its ring to the
+	// control thread; inject: the control thread's ring to it (both single
+	// producer, single consumer; inject may be null).
 	Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> rx, uint16_t tx_queue,
-	       rte_ring *punt, uint16_t burst);
-	~Worker();
+	       rte_ring *punt, uint16_t burst, rte_ring *inject = nullptr);
 	Worker(const Worker &) = delete;
 	Worker &operator=(const Worker &) = delete;
 
-	// Polls every RX queue once and sends what it can; returns the number
-	// of packets received.
+	// Polls every RX queue and the inject ring once; returns the packets
+	// taken in.
 	unsigned poll();
 	// Polls until stop is set, reporting a quiescent state every loop.
 	void run(const std::atomic<bool> &stop);
 
-	// The relay node over one received vector, then the TX flush; exposed
-	// so tests and the perf lab drive exactly what poll() runs.
+	// The graph over received packets, then the output flush; exposed so
+	// tests and the perf lab drive exactly what poll() runs.
 	void process(rte_mbuf **pkts, uint16_t n);
-	void flush();
+	// The same for packets the control thread handed back: each goes where
+	// its PacketMeta::next says (relay or tx).
+	void process_injected(rte_mbuf **pkts, uint16_t n);
 
 	const WorkerCounters &counters() const { return counters_; }
 	unsigned id() const { return id_; }
 
 private:
-	void forward_one(rte_mbuf *m, const ParsedUdp &in, EntryRead found, const RelayEntry &e, uint64_t tsc);
-	void process_burst(rte_mbuf **pkts, uint16_t n);
-	void send(uint16_t port);
-	void punt(rte_mbuf *m, PuntReason r);
-	void drop(rte_mbuf *m, DropReason r);
+	void classify_burst(rte_mbuf **pkts, uint16_t n);
+	void inject_burst(rte_mbuf **pkts, uint16_t n);
 
 	unsigned id_;
 	const DataplaneShared &shared_;
 	std::vector<RxQueue> rx_;
-	uint16_t tx_queue_;
-	rte_ring *punt_ring_;
+	rte_ring *inject_ring_;
 	uint16_t burst_;
+	Destinations destinations_;
+	RelayShared relay_shared_;
 
 	WorkerCounters counters_;
-	// Per-burst scratch, sized once.
-	std::vector<ParsedUdp> parsed_;
-	std::vector<uint32_t> vni_;      // UINT32_MAX: not relay data
-	std::vector<EntryRead> found_;
-	std::vector<RelayEntry> entry_;  // copies, valid where found_ says so
-	std::vector<rte_mbuf *> punts_;
-	uint16_t n_punts_ = 0;
-	struct TxBuffer {
-		std::vector<rte_mbuf *> pkts;
-		uint16_t n = 0;
-	};
-	std::vector<TxBuffer> tx_;      // by egress port
+	Output output_;
+	RelayStage relay_;
+	std::vector<rte_mbuf *> to_relay_;  // classify's (or inject's) vector for the relay stage
 };
 
 } // namespace wayport

@@ -22,8 +22,6 @@
 #include <vector>
 
 #include "dataplane/wire/classify.h"
-#include "dataplane/wire/disco_frame.h"
-#include "dataplane/wire/geneve.h"
 #include "dataplane/worker/worker.h"
 #include "drivers/port.h"
 #include "perf/lab/traffic.h"
@@ -110,20 +108,30 @@ PortAddrs port_addrs(unsigned side)
 	return a;
 }
 
+// The destination table of one port: ours, with the relay on kRelayPort.
+Destinations destinations(const PortAddrs &ours, uint16_t port)
+{
+	Destinations d;
+	d.ports.resize(port + 1u);
+	d.ports[port] = ours;
+	d.relay_port = kRelayPort;
+	return d;
+}
+
 void BM_ParseClassify(benchmark::State &state)
 {
 	auto pkts = stamped_burst(0, 1000);
 	PortAddrs ours = port_addrs(0);
-	ParsedUdp p;
+	Destinations d = destinations(ours, pkts[0]->port);
 	for (auto _ : state) {
 		for (rte_mbuf *m : pkts) {
-			bool data = parse_ingress(m, ours, p) == Ingress::udp && p.dst.port == kRelayPort;
-			ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, p.payload_offset), p.payload_len);
-			GeneveHeader gh;
-			data = data && !is_stun_binding(payload) && !has_disco_magic(payload) &&
-			       geneve_decode(payload, gh) && !gh.control;
+			PacketMeta &pm = meta(m);
+			bool data = classify(m, d, pm) == Stage::relay;
+			ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.payload_offset), pm.payload_len);
+			PayloadInfo info = classify_payload(payload);
+			data = data && info.relay == RelayView::geneve_data;
 			benchmark::DoNotOptimize(data);
-			benchmark::DoNotOptimize(gh);
+			benchmark::DoNotOptimize(info.geneve);
 		}
 	}
 	state.SetItemsProcessed(state.iterations() * kBurst);
@@ -227,9 +235,12 @@ void BM_Rewrite(benchmark::State &state)
 		for (rte_mbuf *&m : pkts)
 			m = ipv6_frame(ours.ipv6);
 	std::vector<ParsedUdp> parsed(kBurst);
-	for (uint16_t i = 0; i < kBurst; i++)
-		if (parse_ingress(pkts[i], ours, parsed[i]) != Ingress::udp)
+	Destinations d = destinations(ours, pkts[0]->port);
+	for (uint16_t i = 0; i < kBurst; i++) {
+		if (classify(pkts[i], d, meta(pkts[i])) != Stage::relay)
 			std::abort();
+		parsed[i] = relay_view(pkts[i], meta(pkts[i]));
+	}
 	uint16_t data_off = pkts[0]->data_off, len = rte_pktmbuf_data_len(pkts[0]);
 	uint8_t dst6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42};
 	AddrPort dst = out6 ? AddrPort::v6(dst6, kClientPort) : client_leg(1, 7);
@@ -338,7 +349,7 @@ int main(int argc, char **argv)
 	for (auto &a : args)
 		eal_argv.push_back(a.data());
 	rte_openlog_stream(stderr);
-	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0 || !start_env()) {
+	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0 || !register_packet_meta() || !start_env()) {
 		std::fprintf(stderr, "dataplane_bench: DPDK start-up failed\n");
 		return 1;
 	}

@@ -431,7 +431,7 @@ Snapshot Lab::snapshot() const
 		} else {
 			uint64_t unsent = f->stats.unsent.get();
 			s.forwarded += f->stats.packets.get() - unsent;
-			s.drops[static_cast<size_t>(DropReason::tx_full)] += unsent;
+			s.drops[drop_index(OutputDrop::tx_full)] += unsent;
 		}
 	}
 	for (const auto &f : fwd_) {

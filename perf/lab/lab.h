@@ -30,8 +30,7 @@
 
 namespace wayport::perf {
 
-inline constexpr size_t kDropReasons = static_cast<size_t>(DropReason::count);
-inline constexpr size_t kPuntReasons = static_cast<size_t>(PuntReason::count);
+inline constexpr size_t kDropReasons = kDropCount;
 
 // Written by one forwarding lcore, read by the main lcore.
 struct alignas(64) LcoreStats {

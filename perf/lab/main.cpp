@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/packet/meta.h"
 #include "perf/lab/lab.h"
 #include "perf/lab/options.h"
 #include "perf/lab/report.h"
@@ -72,6 +73,12 @@ int main(int argc, char **argv)
 		eal_argv.push_back(a.data());
 	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
 		std::fprintf(stderr, "wayport-perf: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (!wayport::register_packet_meta()) {
+		std::fprintf(stderr, "wayport-perf: cannot register the packet metadata mbuf field: %s\n",
+			     rte_strerror(rte_errno));
+		rte_eal_cleanup();
 		return 1;
 	}
 	if (rte_lcore_count() < o.nb_cores + 1) {

@@ -27,7 +27,7 @@ json drops_json(const Result &r)
 {
 	json j = json::object();
 	for (size_t i = 0; i < kDropReasons; i++)
-		j[to_string(static_cast<DropReason>(i))] = r.delta.drops[i];
+		j[drop_name(i).reason] = r.delta.drops[i];
 	return j;
 }
 
@@ -80,7 +80,7 @@ void print_result(FILE *out, const Result &r, const Options &o)
 		std::fprintf(out, " none");
 	for (size_t i = 0; i < kDropReasons; i++)
 		if (d.drops[i])
-			std::fprintf(out, "  %s=%lu", to_string(static_cast<DropReason>(i)), d.drops[i]);
+			std::fprintf(out, "  %s=%lu", drop_name(i).reason, d.drops[i]);
 	std::fprintf(out, "\n  Throughput: Rx-pps: %12.0f  Rx-bps: %14.0f  Tx-pps: %12.0f  Tx-bps: %14.0f\n",
 		     r.rx_pps(), r.rx_bps(), r.tx_pps(), r.tx_bps());
 	std::fprintf(out, "  CPU cycles/packet=%.2f (busy cycles=%lu / packets=%lu) at %lu MHz clock\n",

@@ -27,7 +27,7 @@ void expect_reply(const char *client, const char *relay, size_t request_len, siz
 	else
 		std::memcpy(ours.ipv6, f.dst.ip.data(), 16);
 	ParsedUdp in;
-	ASSERT_EQ(parse_ingress(m, ours, in), Ingress::udp);
+	ASSERT_TRUE(test::parse_relay_udp(m, ours, in));
 
 	Bytes payload(reply_len);
 	for (size_t i = 0; i < reply_len; i++)
@@ -70,7 +70,7 @@ TEST(UdpReply, RefusesWhatDoesNotFit)
 	ours.has_ipv4 = true;
 	std::memcpy(ours.ipv4, f.dst.ip4(), 4);
 	ParsedUdp in;
-	ASSERT_EQ(parse_ingress(m, ours, in), Ingress::udp);
+	ASSERT_TRUE(test::parse_relay_udp(m, ours, in));
 	Bytes before = test::mbuf_bytes(m);
 	EXPECT_FALSE(udp_reply(m, in, kOurMac, Bytes(4000, 1)));
 	EXPECT_EQ(test::mbuf_bytes(m), before);

@@ -61,7 +61,7 @@ protected:
 		rte_mbuf *m = test::build_udp(test::test_pool(), f);
 		ASSERT_NE(m, nullptr);
 		ParsedUdp in;
-		ASSERT_EQ(parse_ingress(m, port_.addrs, in), Ingress::udp);
+		ASSERT_TRUE(test::parse_relay_udp(m, port_.addrs, in));
 
 		AddrPort dst = random_addr(out_v4);
 		ASSERT_TRUE(rewrite_udp(m, in, port_, kNextHop, kRelayPort, dst));
@@ -105,7 +105,7 @@ TEST_F(RewriteTest, EveryDestinationPortChecksums)
 	rte_mbuf *m = test::build_udp(test::test_pool(), f);
 	ASSERT_NE(m, nullptr);
 	ParsedUdp in;
-	ASSERT_EQ(parse_ingress(m, port_.addrs, in), Ingress::udp);
+	ASSERT_TRUE(test::parse_relay_udp(m, port_.addrs, in));
 	AddrPort dst = random_addr(true);
 	int all_ones = 0;
 	for (uint32_t port = 0; port <= 0xffff; port++) {

@@ -102,14 +102,17 @@ protected:
 		return port_.sent();
 	}
 
-	uint64_t drops(DropReason r) const { return worker_->counters().drops[size_t(r)].get(); }
-	uint64_t punts(PuntReason r) const { return worker_->counters().punted[size_t(r)].get(); }
+	template <typename Reason>
+	uint64_t drops(Reason r) const { return worker_->counters().dropped(r); }
+	uint64_t punts(PuntReason r) const { return worker_->counters().punts(r); }
 
-	void expect_dropped(const Frame &f, DropReason r)
+	template <typename Reason>
+	void expect_dropped(const Frame &f, Reason r)
 	{
 		expect_dropped(test::build_udp(test::test_pool(), f), r);
 	}
-	void expect_dropped(rte_mbuf *m, DropReason r)
+	template <typename Reason>
+	void expect_dropped(rte_mbuf *m, Reason r)
 	{
 		uint64_t before = drops(r);
 		EXPECT_TRUE(run(m).empty());
@@ -122,7 +125,7 @@ protected:
 		EXPECT_EQ(punts(r), before + 1) << to_string(r);
 		void *out = nullptr;
 		ASSERT_EQ(rte_ring_dequeue(punt_, &out), 0);
-		EXPECT_EQ(punt_reason(static_cast<rte_mbuf *>(out)), r);
+		EXPECT_EQ(static_cast<PuntReason>(meta(static_cast<rte_mbuf *>(out)).reason), r);
 		rte_pktmbuf_free(static_cast<rte_mbuf *>(out));
 	}
 
@@ -214,7 +217,7 @@ TEST_F(WorkerTest, RebindMovesTheFlow)
 	AddrPort a_new = addr("10.0.0.2:1001");
 	bind(1, a_new, b4_);
 	expect_relayed(b4_, a_new, 1);
-	expect_dropped(frame(a4_, 1), DropReason::source_mismatch);
+	expect_dropped(frame(a4_, 1), RelayDrop::source_mismatch);
 	expect_relayed(a_new, b4_, 1);
 }
 
@@ -222,39 +225,40 @@ TEST_F(WorkerTest, DropsByReason)
 {
 	bind(1, a4_, b4_);
 	bind(2, a4_, b4_, 1);  // only leg 0 bound
-	expect_dropped(frame(a4_, 99), DropReason::unknown_vni);
-	expect_dropped(frame(a4_, 2), DropReason::not_bound);
-	expect_dropped(frame(addr("10.0.0.2:1002"), 1), DropReason::source_mismatch);
-	expect_dropped(frame(addr("10.0.0.9:1000"), 1), DropReason::source_mismatch);
+	expect_dropped(frame(a4_, 99), RelayDrop::unknown_vni);
+	expect_dropped(frame(a4_, 2), RelayDrop::not_bound);
+	expect_dropped(frame(addr("10.0.0.2:1002"), 1), RelayDrop::source_mismatch);
+	expect_dropped(frame(addr("10.0.0.9:1000"), 1), RelayDrop::source_mismatch);
 
 	AddrPort other_ip = addr("10.0.0.50:7777"), other_port = addr("10.0.0.1:53");
-	expect_dropped(frame(a4_, 1, &other_ip), DropReason::not_for_us);
-	expect_dropped(frame(a4_, 1, &other_port), DropReason::not_for_us);
+	expect_dropped(frame(a4_, 1, &other_ip), ClassifyDrop::not_for_us);
+	expect_dropped(frame(a4_, 1, &other_port), ClassifyDrop::not_for_us);
 
 	Frame short_payload = frame(a4_, 1);
 	short_payload.payload.resize(7);
-	expect_dropped(short_payload, DropReason::short_payload);
+	expect_dropped(short_payload, RelayDrop::short_payload);
 
 	// Truncated IPv4 header, bad IP version, UDP length past the packet.
 	Bytes good = test::mbuf_bytes(test::build_udp(test::test_pool(), frame(a4_, 1)));
-	expect_dropped(test::build_raw(test::test_pool(), Bytes(good.begin(), good.begin() + 20)), DropReason::malformed);
+	expect_dropped(test::build_raw(test::test_pool(), Bytes(good.begin(), good.begin() + 20)), ClassifyDrop::malformed);
 	Bytes bad_version = good;
 	bad_version[14] = 0x55;
-	expect_dropped(test::build_raw(test::test_pool(), bad_version), DropReason::malformed);
+	expect_dropped(test::build_raw(test::test_pool(), bad_version), ClassifyDrop::malformed);
 	Bytes bad_udp_len = good;
 	store_be16(&bad_udp_len[14 + 20 + 4], 2000);
-	expect_dropped(test::build_raw(test::test_pool(), bad_udp_len), DropReason::malformed);
+	expect_dropped(test::build_raw(test::test_pool(), bad_udp_len), ClassifyDrop::malformed);
 	Bytes fragment = good;
 	fragment[14 + 6] = 0x20;  // more fragments
-	expect_dropped(test::build_raw(test::test_pool(), fragment), DropReason::fragment);
+	expect_dropped(test::build_raw(test::test_pool(), fragment), ClassifyDrop::fragment);
 	Bytes tcp = good;
 	tcp[14 + 9] = 6;
-	expect_dropped(test::build_raw(test::test_pool(), tcp), DropReason::not_for_us);
+	tcp[14 + 20 + 12] = 0x50;  // a 20-byte TCP header: well formed, only not ours
+	expect_dropped(test::build_raw(test::test_pool(), tcp), ClassifyDrop::not_for_us);
 	Bytes vlan = good;
 	vlan[12] = 0x81;
 	vlan[13] = 0x00;
-	expect_dropped(test::build_raw(test::test_pool(), vlan), DropReason::not_for_us);
-	expect_dropped(test::build_raw(test::test_pool(), Bytes(10, 0)), DropReason::malformed);
+	expect_dropped(test::build_raw(test::test_pool(), vlan), ClassifyDrop::not_for_us);
+	expect_dropped(test::build_raw(test::test_pool(), Bytes(10, 0)), ClassifyDrop::malformed);
 }
 
 TEST_F(WorkerTest, PuntsControlTraffic)
@@ -309,7 +313,7 @@ TEST_F(WorkerTest, FullPuntRingDropsAndCounts)
 	worker_->process(pkts, 32);
 	// The ring holds 63; the other 1 of 64 is dropped and counted.
 	EXPECT_EQ(rte_ring_count(punt_), 63u);
-	EXPECT_EQ(drops(DropReason::ring_full), 1u);
+	EXPECT_EQ(drops(OutputDrop::ring_full), 1u);
 }
 
 TEST_F(WorkerTest, EraseThenReclaimAfterQuiescence)
@@ -318,7 +322,7 @@ TEST_F(WorkerTest, EraseThenReclaimAfterQuiescence)
 	bind(1, a4_, b4_);
 	bind(1, a4_, addr("10.0.0.3:2001"));
 	table_->erase(1);
-	expect_dropped(frame(a4_, 1), DropReason::unknown_vni);
+	expect_dropped(frame(a4_, 1), RelayDrop::unknown_vni);
 	EXPECT_EQ(table_->size(), 0u);
 	EXPECT_EQ(table_->memory_bytes(), 0u);
 	// The entry page and its activity page are unlinked, but nothing may
@@ -386,8 +390,8 @@ TEST_F(WorkerTest, MixedBurst)
 		EXPECT_TRUE(r.checksums_ok);
 		rte_pktmbuf_free(m);
 	}
-	EXPECT_EQ(drops(DropReason::unknown_vni), 8u);
-	EXPECT_EQ(drops(DropReason::source_mismatch), 8u);
+	EXPECT_EQ(drops(RelayDrop::unknown_vni), 8u);
+	EXPECT_EQ(drops(RelayDrop::source_mismatch), 8u);
 	EXPECT_EQ(worker_->counters().rx_packets.get(), 32u);
 }
 

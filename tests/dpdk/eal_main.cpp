@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/packet/meta.h"
+
 int main(int argc, char **argv)
 {
 	testing::InitGoogleTest(&argc, argv);
@@ -18,6 +20,12 @@ int main(int argc, char **argv)
 		eal_argv.push_back(a.data());
 	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
 		std::fprintf(stderr, "rte_eal_init failed\n");
+		return 1;
+	}
+	// Every stage reads its packets' metadata from this field.
+	if (!wayport::register_packet_meta()) {
+		std::fprintf(stderr, "register_packet_meta failed\n");
+		rte_eal_cleanup();
 		return 1;
 	}
 	int rc = RUN_ALL_TESTS();

@@ -1,4 +1,7 @@
-#include "packet_builder.h"
+#include "tests/dpdk/packet_builder.h"
+
+#include "dataplane/stages/classify.h"
+#include "dataplane/stages/relay.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -119,6 +122,21 @@ bool read_udp(const rte_mbuf *m, Received &out)
 	if (udp_len < sizeof(rte_udp_hdr) || payload + (udp_len - sizeof(rte_udp_hdr)) > b.data() + b.size())
 		return false;
 	out.payload.assign(payload, payload + udp_len - sizeof(rte_udp_hdr));
+	return true;
+}
+
+bool parse_relay_udp(rte_mbuf *m, const PortAddrs &ours, ParsedUdp &out)
+{
+	Received r;
+	if (!read_udp(m, r))
+		return false;
+	Destinations d;
+	d.ports.resize(m->port + 1u);
+	d.ports[m->port] = ours;
+	d.relay_port = r.dst.port;
+	if (classify(m, d, meta(m)) != Stage::relay)
+		return false;
+	out = relay_view(m, meta(m));
 	return true;
 }
 

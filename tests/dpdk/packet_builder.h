@@ -3,6 +3,7 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/packet/parse.h"
 #include "dataplane/wire/addr.h"
 #include "dataplane/wire/bytes.h"
 
@@ -36,5 +37,10 @@ struct Received {
 bool read_udp(const rte_mbuf *m, Received &out);
 
 Bytes mbuf_bytes(const rte_mbuf *m);
+
+// Runs classify on m as a frame to `ours` on its UDP destination port, as
+// the relay port, and returns what the relay stage would read of it; false
+// unless classify sent it to the relay.
+bool parse_relay_udp(rte_mbuf *m, const PortAddrs &ours, ParsedUdp &out);
 
 } // namespace wayport::test

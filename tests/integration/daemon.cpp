@@ -1,4 +1,4 @@
-#include "daemon.h"
+#include "tests/integration/daemon.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,13 +17,21 @@
 
 namespace wayport::test {
 
+std::vector<std::string> default_eal()
+{
+	return {"-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=error"};
+}
+
 Daemon::Daemon(const Netns &ns, const std::string &config_path, const std::string &api_socket,
-	       const std::string &log_path)
+	       const std::string &log_path, std::vector<std::string> eal)
 	: log_path_(log_path)
 {
-	std::vector<std::string> args = {"ip", "netns", "exec", ns.name(), WAYPORTD, "-l", "0-1", "--no-huge",
-					 "-m", "512", "--no-pci", "--no-shconf", "--log-level=error", "--",
-					 "--config", config_path};
+	std::vector<std::string> args = {"ip", "netns", "exec", ns.name(), WAYPORTD};
+	for (std::string &a : eal.empty() ? default_eal() : eal)
+		args.push_back(std::move(a));
+	for (const char *a : {"--", "--config"})
+		args.push_back(a);
+	args.push_back(config_path);
 	pid_ = fork();
 	if (pid_ == 0) {
 		// Should the test die without cleaning up, wayportd goes too.

@@ -4,17 +4,22 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/integration/netns.h"
 
 namespace wayport::test {
 
+// Two lcores, no hugepages, no PCI: what every integration test runs on.
+std::vector<std::string> default_eal();
+
 class Daemon {
 public:
 	// Starts `wayportd EAL... -- --config config_path` in ns and waits for
-	// its API socket; throws if it does not come up.
+	// its API socket; throws if it does not come up. eal: the EAL
+	// arguments, default_eal() when empty.
 	Daemon(const Netns &ns, const std::string &config_path, const std::string &api_socket,
-	       const std::string &log_path);
+	       const std::string &log_path, std::vector<std::string> eal = {});
 	~Daemon();
 
 	// SIGTERM, then wait; returns the exit status (-1: had to be killed).

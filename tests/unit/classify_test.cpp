@@ -60,19 +60,19 @@ TEST(Classify, ClientViewMatchesMagicsockPacketLooksLike)
 
 TEST(Classify, PayloadClasses)
 {
-	EXPECT_EQ(payload_classify(stun_binding_request()), PayloadClass::stun_binding);
-	EXPECT_EQ(payload_classify(vec("pkt_bind_A_to_S")), PayloadClass::geneve_disco);
-	EXPECT_EQ(payload_classify(vec("pkt_relayed_ping_A_to_B")), PayloadClass::geneve_disco);
-	EXPECT_EQ(payload_classify(vec("pkt_looks_like_geneve_encap_disco")), PayloadClass::geneve_disco);
-	EXPECT_EQ(payload_classify(vec("pkt_relayed_wg_init_A_to_B")), PayloadClass::geneve_wireguard);
-	EXPECT_EQ(payload_classify(vec("pkt_relayed_wg_opaque_A_to_B")), PayloadClass::geneve_wireguard);
-	EXPECT_EQ(payload_classify(vec("pkt_alloc_req_A_to_R_naked_disco")), PayloadClass::disco);
-	EXPECT_EQ(payload_classify(vec("wg_handshake_initiation_captured")), PayloadClass::wireguard);
+	EXPECT_EQ(classify_payload(stun_binding_request()).cls, PayloadClass::stun_binding);
+	EXPECT_EQ(classify_payload(vec("pkt_bind_A_to_S")).cls, PayloadClass::geneve_disco);
+	EXPECT_EQ(classify_payload(vec("pkt_relayed_ping_A_to_B")).cls, PayloadClass::geneve_disco);
+	EXPECT_EQ(classify_payload(vec("pkt_looks_like_geneve_encap_disco")).cls, PayloadClass::geneve_disco);
+	EXPECT_EQ(classify_payload(vec("pkt_relayed_wg_init_A_to_B")).cls, PayloadClass::geneve_wireguard);
+	EXPECT_EQ(classify_payload(vec("pkt_relayed_wg_opaque_A_to_B")).cls, PayloadClass::geneve_wireguard);
+	EXPECT_EQ(classify_payload(vec("pkt_alloc_req_A_to_R_naked_disco")).cls, PayloadClass::disco);
+	EXPECT_EQ(classify_payload(vec("wg_handshake_initiation_captured")).cls, PayloadClass::wireguard);
 
-	EXPECT_EQ(payload_classify(vec("pkt_looks_like_geneve_encap_too_short_disco")), PayloadClass::other);
-	EXPECT_EQ(payload_classify(*from_hex("0000080000000100aabb")), PayloadClass::other);
-	EXPECT_EQ(payload_classify(Bytes{}), PayloadClass::other);
-	EXPECT_EQ(payload_classify(Bytes{0x54, 0x53}), PayloadClass::other);
+	EXPECT_EQ(classify_payload(vec("pkt_looks_like_geneve_encap_too_short_disco")).cls, PayloadClass::other);
+	EXPECT_EQ(classify_payload(*from_hex("0000080000000100aabb")).cls, PayloadClass::other);
+	EXPECT_EQ(classify_payload(Bytes{}).cls, PayloadClass::other);
+	EXPECT_EQ(classify_payload(Bytes{0x54, 0x53}).cls, PayloadClass::other);
 }
 
 TEST(Classify, WireGuardTypesNeedTheirSizes)
@@ -93,7 +93,7 @@ TEST(Classify, WireGuardTypesNeedTheirSizes)
 	Bytes reserved = wireguard(4, 64);
 	reserved[2] = 1;
 	EXPECT_EQ(wireguard_type(reserved), WireGuardType::none);
-	EXPECT_EQ(payload_classify(reserved), PayloadClass::other);
+	EXPECT_EQ(classify_payload(reserved).cls, PayloadClass::other);
 }
 
 TEST(Classify, Stun)
@@ -104,7 +104,7 @@ TEST(Classify, Stun)
 	b[1] = 0x03;  // Allocate: STUN but not Binding
 	EXPECT_TRUE(is_stun(b));
 	EXPECT_FALSE(is_stun_binding(b));
-	EXPECT_EQ(payload_classify(b), PayloadClass::other);
+	EXPECT_EQ(classify_payload(b).cls, PayloadClass::other);
 	expect_client(b, ClientLooksLike::wireguard, false);
 
 	Bytes bad_cookie = stun_binding_request();

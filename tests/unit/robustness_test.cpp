@@ -28,7 +28,7 @@ bool exercise(const Bytes &b)
 		EXPECT_LE(h.vni, kVniMax);
 	}
 	(void)geneve_is_client_strict(b);
-	(void)payload_classify(b);
+	(void)classify_payload(b);
 	(void)client_classify(b);
 	(void)wireguard_type(b);
 	(void)ctl::describe_payload(b).dump();

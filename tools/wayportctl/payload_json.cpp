@@ -74,24 +74,21 @@ json describe_stun(ByteSpan b)
 
 json describe_payload(ByteSpan b)
 {
-	PayloadClass cls = payload_classify(b);
+	PayloadInfo info = classify_payload(b);
 	ClientView client = client_classify(b);
-	json j = {{"length", b.size()}, {"class", to_string(cls)},
+	json j = {{"length", b.size()}, {"class", to_string(info.cls)},
 		  {"client_view", {{"looks_like", to_string(client.kind)}, {"geneve", client.geneve}}}};
 
-	GeneveHeader gh;
-	switch (cls) {
+	switch (info.cls) {
 	case PayloadClass::stun_binding:
 		j["stun"] = describe_stun(b);
 		break;
 	case PayloadClass::geneve_disco:
-		geneve_decode(b, gh);
-		j["geneve"] = geneve_to_json(gh);
+		j["geneve"] = geneve_to_json(info.geneve);
 		j["disco"] = describe_disco_frame(b.subspan(kGeneveHeaderLen));
 		break;
 	case PayloadClass::geneve_wireguard:
-		geneve_decode(b, gh);
-		j["geneve"] = geneve_to_json(gh);
+		j["geneve"] = geneve_to_json(info.geneve);
 		j["wireguard"] = describe_wireguard(b.subspan(kGeneveHeaderLen));
 		break;
 	case PayloadClass::disco:
@@ -102,8 +99,8 @@ json describe_payload(ByteSpan b)
 		break;
 	case PayloadClass::other:
 		// What a Tailscale relay server would still read from it (spec §1.4).
-		if (geneve_decode(b, gh))
-			j["lenient_geneve"] = geneve_to_json(gh);
+		if (info.relay == RelayView::geneve_control || info.relay == RelayView::geneve_data)
+			j["lenient_geneve"] = geneve_to_json(info.geneve);
 		break;
 	}
 	return j;

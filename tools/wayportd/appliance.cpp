@@ -83,7 +83,9 @@ std::unique_ptr<Appliance> Appliance::create(const config::Config &cfg, std::str
 
 bool Appliance::open_ports(const config::Config &cfg, std::string &error)
 {
-	uint16_t tx_queues = static_cast<uint16_t>(cfg.lcores.workers.size() + 1);
+	// Every worker sends on its own TX queue of every port; the control
+	// thread sends through the workers (their inject rings).
+	uint16_t tx_queues = static_cast<uint16_t>(cfg.lcores.workers.size());
 	for (const auto &p : cfg.ports) {
 		PortSpec spec;
 		spec.name = p.name;
@@ -121,6 +123,11 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 				", which EAL did not enable: add it to -l in the EAL arguments";
 			return false;
 		}
+	}
+
+	if (!register_packet_meta()) {
+		error = std::string("cannot register the packet metadata mbuf field: ") + rte_strerror(rte_errno);
+		return false;
 	}
 
 	std::string key_error;
@@ -162,7 +169,6 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 
 		HostPort hp;
 		hp.port_id = info.port_id;
-		hp.tx_queue = static_cast<uint16_t>(nworkers);
 		hp.mac = info.mac;
 		if (p.ipv4) {
 			e.addrs.has_ipv4 = true;
@@ -192,10 +198,10 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 	ncfg.queue_limit = cfg.dataplane.neighbor_queue;
 	StatusSources sources;
 	sources.node_disco = node_key->public_key().to_text();
-	std::vector<rte_ring *> rings;
+	std::vector<WorkerRings> rings;
 	for (const auto &w : workers_) {
 		sources.workers.push_back(&w.worker->counters());
-		rings.push_back(w.punt);
+		rings.push_back({w.punt, w.inject});
 	}
 	control_ = std::make_unique<Control>(*relay_, *table_, *neighbours_, std::move(host_ports), ncfg,
 					     std::move(rings), pool_, &bridge_, std::move(sources), rte_get_tsc_hz());
@@ -227,16 +233,18 @@ bool Appliance::start_workers(const config::Config &cfg, std::string &error)
 
 	workers_.resize(nworkers);
 	for (size_t w = 0; w < nworkers; w++) {
-		std::string name = "wayport_punt" + std::to_string(w);
-		workers_[w].punt = rte_ring_create(name.c_str(), cfg.dataplane.punt_ring_size,
-						   static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!workers_[w].punt) {
-			error = "cannot create punt ring " + name + ": " + rte_strerror(rte_errno);
-			return false;
+		for (auto [ring, kind] : {std::pair{&workers_[w].punt, "punt"}, std::pair{&workers_[w].inject, "inject"}}) {
+			std::string name = std::string("wayport_") + kind + std::to_string(w);
+			*ring = rte_ring_create(name.c_str(), cfg.dataplane.punt_ring_size, static_cast<int>(rte_socket_id()),
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!*ring) {
+				error = "cannot create " + std::string(kind) + " ring " + name + ": " + rte_strerror(rte_errno);
+				return false;
+			}
 		}
 		workers_[w].worker = std::make_unique<Worker>(static_cast<unsigned>(w), shared_, rx[w],
 							      static_cast<uint16_t>(w), workers_[w].punt,
-							      static_cast<uint16_t>(cfg.dataplane.burst));
+							      static_cast<uint16_t>(cfg.dataplane.burst), workers_[w].inject);
 		workers_[w].lcore = cfg.lcores.workers[w];
 		workers_[w].owner = this;
 	}
@@ -277,8 +285,10 @@ Appliance::~Appliance()
 		api_->stop();
 	stop_workers();
 	control_.reset();
-	for (auto &w : workers_)
+	for (auto &w : workers_) {
 		rte_ring_free(w.punt);
+		rte_ring_free(w.inject);
+	}
 	workers_.clear();
 	for (const auto &p : ports_)
 		close_port(p.port_id);

@@ -50,6 +50,7 @@ private:
 	struct WorkerSlot {
 		std::unique_ptr<Worker> worker;
 		rte_ring *punt = nullptr;
+		rte_ring *inject = nullptr;
 		unsigned lcore = 0;
 		Appliance *owner = nullptr;
 	};

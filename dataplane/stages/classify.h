@@ -1,0 +1,45 @@
+// The classify stage: parses every received packet once into its
+// PacketMeta and picks its next stage from the destination table.
+//
+//   ARP; ICMP/ICMPv6 to a node address; ICMPv6 to a multicast group (ND)
+//                                          -> control (PuntReason::neighbour)
+//   UDP to a node address, relay port      -> relay
+//   anything else                          -> drop, with its ClassifyDrop reason
+//
+// The WireGuard listen port (wg_input / wg_handshake) and NAT pool
+// addresses (nat_in) join the table when those stages exist.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/packet/meta.h"
+#include "dataplane/packet/parse.h"
+
+namespace wayport {
+
+enum class ClassifyDrop : uint8_t {
+	unknown_port,   // arrived on a port that has no entry in the destination table
+	multi_segment,  // chained mbuf; the fast path reads one segment
+	malformed,      // truncated or inconsistent Ethernet, IP, extension or L4 header
+	fragment,       // IPv4 fragment or IPv6 fragment header; not reassembled
+	not_for_us,     // another address, ethertype or protocol, or a node address and port no stage takes
+	count
+};
+
+const char *to_string(ClassifyDrop r);
+
+// Built from the configuration before the workers start; read-only after.
+struct Destinations {
+	std::vector<PortAddrs> ports;  // by DPDK port id; a port with neither address takes nothing
+	uint16_t relay_port = 0;       // UDP port of the relay stage; 0: no relay
+};
+
+// Parses m into pm and returns pm.next. For Stage::drop, pm.reason is a
+// ClassifyDrop; for Stage::control, a PuntReason. Reads at most the
+// first segment's data and never writes the packet.
+Stage classify(const rte_mbuf *m, const Destinations &d, PacketMeta &pm);
+
+} // namespace wayport

@@ -1,0 +1,20 @@
+// Why a worker hands a packet to the control thread. The reason travels in
+// PacketMeta::reason; the control thread dispatches on it.
+#pragma once
+
+#include <cstdint>
+
+namespace wayport {
+
+enum class PuntReason : uint8_t {
+	neighbour,       // ARP, ICMP or ICMPv6 (ND, echo) for the control thread's host stack
+	stun,            // STUN binding request to the relay port
+	disco,           // naked disco (allocation request) to the relay port
+	relay_control,   // Geneve control bit: bind handshake
+	unresolved,      // relay data whose next hop's MAC is not known yet; PacketMeta::aux is the neighbour slot
+	count
+};
+
+const char *to_string(PuntReason r);
+
+} // namespace wayport

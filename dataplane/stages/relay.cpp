@@ -1,0 +1,159 @@
+#include "dataplane/stages/relay.h"
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/stages/output.h"
+#include "dataplane/wire/classify.h"
+
+namespace wayport {
+
+const char *to_string(RelayDrop r)
+{
+	switch (r) {
+	case RelayDrop::short_payload: return "short_payload";
+	case RelayDrop::unknown_vni: return "unknown_vni";
+	case RelayDrop::entry_busy: return "entry_busy";
+	case RelayDrop::not_bound: return "not_bound";
+	case RelayDrop::source_mismatch: return "source_mismatch";
+	case RelayDrop::no_route: return "no_route";
+	case RelayDrop::no_neighbour: return "no_neighbour";
+	case RelayDrop::count: break;
+	}
+	return "unknown";
+}
+
+ParsedUdp relay_view(const rte_mbuf *m, const PacketMeta &pm)
+{
+	ParsedUdp v;
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset);
+	if (pm.l3 == L3::ipv4) {
+		v.src.set_v4(l3 + offsetof(rte_ipv4_hdr, src_addr), pm.src_port);
+		v.dst.set_v4(l3 + offsetof(rte_ipv4_hdr, dst_addr), pm.dst_port);
+	} else {
+		v.src.set_v6(l3 + offsetof(rte_ipv6_hdr, src_addr), pm.src_port);
+		v.dst.set_v6(l3 + offsetof(rte_ipv6_hdr, dst_addr), pm.dst_port);
+	}
+	v.l3_offset = pm.l3_offset;
+	v.payload_offset = pm.payload_offset;
+	v.payload_len = pm.payload_len;
+	v.udp_checksum = pm.l4_checksum;
+	return v;
+}
+
+RelayStage::RelayStage(const RelayShared &shared, unsigned worker, uint16_t capacity)
+	: shared_(shared), worker_(worker), data_(capacity), view_(capacity), vni_(capacity), found_(capacity),
+	  entry_(capacity)
+{
+}
+
+void RelayStage::run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCounters &c)
+{
+	const RelayTable &table = *shared_.table;
+	c.stage(CountedStage::relay, n);
+
+	// Pass 1: what the payload is; start fetching each data packet's
+	// table entry and activity line for passes 2 and 3.
+	uint16_t nd = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		rte_mbuf *m = pkts[i];
+		const PacketMeta &pm = meta(m);
+		ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.payload_offset), pm.payload_len);
+		PayloadInfo info = classify_payload(payload);
+		switch (info.relay) {
+		case RelayView::stun_binding:
+			out.punt(m, PuntReason::stun, static_cast<uint8_t>(worker_));
+			continue;
+		case RelayView::disco:
+			out.punt(m, PuntReason::disco, static_cast<uint8_t>(worker_));
+			continue;
+		case RelayView::too_short:
+			out.drop(m, RelayDrop::short_payload);
+			continue;
+		case RelayView::geneve_control:
+			out.punt(m, PuntReason::relay_control, static_cast<uint8_t>(worker_));
+			continue;
+		case RelayView::geneve_data:
+			break;
+		}
+		data_[nd] = m;
+		view_[nd] = relay_view(m, pm);
+		vni_[nd] = info.geneve.vni;
+		table.prefetch(info.geneve.vni);
+		table.prefetch_activity(worker_, info.geneve.vni);
+		nd++;
+	}
+
+	// Pass 2: copy the entries, whose lines are arriving. A pass of its
+	// own, so the copies are settled in cache before pass 3 reads them
+	// back in other widths (straight after, that would stall on store
+	// forwarding).
+	for (uint16_t k = 0; k < nd; k++)
+		found_[k] = table.read(vni_[k], entry_[k]);
+
+	// Pass 3: forward.
+	uint64_t tsc = rte_rdtsc();
+	for (uint16_t k = 0; k < nd; k++)
+		forward(data_[k], view_[k], found_[k], entry_[k], tsc, out, c);
+}
+
+void RelayStage::forward(rte_mbuf *m, const ParsedUdp &in, EntryRead found, const RelayEntry &e, uint64_t tsc,
+			 Output &out, WorkerCounters &c)
+{
+	switch (found) {
+	case EntryRead::found:
+		break;
+	case EntryRead::missing:
+		out.drop(m, RelayDrop::unknown_vni);
+		return;
+	case EntryRead::busy:
+		out.drop(m, RelayDrop::entry_busy);
+		return;
+	}
+	if (!e.forwarding()) {
+		out.drop(m, RelayDrop::not_bound);
+		return;
+	}
+	int from;
+	if (in.src == e.leg[0])
+		from = 0;
+	else if (in.src == e.leg[1])
+		from = 1;
+	else {
+		out.drop(m, RelayDrop::source_mismatch);
+		return;
+	}
+	int to = 1 - from;
+	const Egress &egress = e.egress[to];
+	const std::vector<EgressPort> &ports = *shared_.ports;
+	if (egress.port >= ports.size() || egress.port >= out.ports()) {
+		out.drop(m, RelayDrop::no_route);
+		return;
+	}
+	uint8_t mac[6];
+	if (!shared_.neighbours->get(egress.neighbour, mac)) {
+		PacketMeta &pm = meta(m);
+		if (pm.flags & meta_flags::injected) {
+			// It waited once already and the neighbour is gone again:
+			// another round trip would only chase it.
+			out.drop(m, RelayDrop::no_neighbour);
+			return;
+		}
+		pm.aux = egress.neighbour;
+		out.punt(m, PuntReason::unresolved, static_cast<uint8_t>(worker_));
+		return;
+	}
+	if (EndpointActivity *activity = shared_.table->activity(worker_, e.vni))
+		activity->leg[from].add(in.payload_len, tsc);
+	if (!rewrite_udp(m, in, ports[egress.port], mac, shared_.udp_port, e.leg[to])) {
+		out.drop(m, RelayDrop::no_route);
+		return;
+	}
+	bool in6 = !in.src.is_v4, out6 = !e.leg[to].is_v4;
+	c.forwarded_packets[in6][out6].add();
+	c.forwarded_bytes[in6][out6].add(in.payload_len);
+	out.tx(m, egress.port);
+}
+
+} // namespace wayport
