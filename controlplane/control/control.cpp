@@ -137,7 +137,8 @@ void Control::relay_input(rte_mbuf *m, PuntReason reason, int64_t now)
 	}
 	// The worker's classify left the packet's layout in its metadata and
 	// did not change the packet.
-	ParsedUdp in = relay_view(m, meta(m));
+	ParsedUdp in;
+	relay_view(m, meta(m), in);
 	ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len);
 
 	if (reason == PuntReason::stun) {

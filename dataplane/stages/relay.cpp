@@ -24,9 +24,8 @@ const char *to_string(RelayDrop r)
 	return "unknown";
 }
 
-ParsedUdp relay_view(const rte_mbuf *m, const PacketMeta &pm)
+void relay_view(const rte_mbuf *m, const PacketMeta &pm, ParsedUdp &v)
 {
-	ParsedUdp v;
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset);
 	if (pm.l3 == L3::ipv4) {
 		v.src.set_v4(l3 + offsetof(rte_ipv4_hdr, src_addr), pm.src_port);
@@ -39,7 +38,6 @@ ParsedUdp relay_view(const rte_mbuf *m, const PacketMeta &pm)
 	v.payload_offset = pm.payload_offset;
 	v.payload_len = pm.payload_len;
 	v.udp_checksum = pm.l4_checksum;
-	return v;
 }
 
 RelayStage::RelayStage(const RelayShared &shared, unsigned worker, uint16_t capacity)
@@ -78,7 +76,7 @@ void RelayStage::run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCount
 			break;
 		}
 		data_[nd] = m;
-		view_[nd] = relay_view(m, pm);
+		relay_view(m, pm, view_[nd]);
 		vni_[nd] = info.geneve.vni;
 		table.prefetch(info.geneve.vni);
 		table.prefetch_activity(worker_, info.geneve.vni);

@@ -22,9 +22,19 @@ inline constexpr size_t kDiscoWrapperMinLen = kDiscoHeaderLen + kDiscoNonceLen;
 // Everything a sealed message adds to its plaintext.
 inline constexpr size_t kDiscoSealOverhead = kDiscoWrapperMinLen + kDiscoTagLen;
 
+// As two loads: GCC calls libc memcmp for 6 bytes, which cost the relay
+// fast path 3 % of its cycles.
 inline bool has_disco_magic(ByteSpan b)
 {
-	return b.size() >= kDiscoMagicLen && std::memcmp(b.data(), kDiscoMagic, kDiscoMagicLen) == 0;
+	if (b.size() < kDiscoMagicLen)
+		return false;
+	uint32_t head, want_head;
+	uint16_t tail, want_tail;
+	std::memcpy(&head, b.data(), 4);
+	std::memcpy(&tail, b.data() + 4, 2);
+	std::memcpy(&want_head, kDiscoMagic, 4);
+	std::memcpy(&want_tail, kDiscoMagic + 4, 2);
+	return head == want_head && tail == want_tail;
 }
 
 // The client's test (magicsock looksLikeDisco): magic and a sender key.

@@ -239,7 +239,7 @@ void BM_Rewrite(benchmark::State &state)
 	for (uint16_t i = 0; i < kBurst; i++) {
 		if (classify(pkts[i], d, meta(pkts[i])) != Stage::relay)
 			std::abort();
-		parsed[i] = relay_view(pkts[i], meta(pkts[i]));
+		relay_view(pkts[i], meta(pkts[i]), parsed[i]);
 	}
 	uint16_t data_off = pkts[0]->data_off, len = rte_pktmbuf_data_len(pkts[0]);
 	uint8_t dst6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42};

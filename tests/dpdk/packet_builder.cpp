@@ -136,7 +136,7 @@ bool parse_relay_udp(rte_mbuf *m, const PortAddrs &ours, ParsedUdp &out)
 	d.relay_port = r.dst.port;
 	if (classify(m, d, meta(m)) != Stage::relay)
 		return false;
-	out = relay_view(m, meta(m));
+	relay_view(m, meta(m), out);
 	return true;
 }
 
