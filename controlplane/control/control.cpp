@@ -13,7 +13,7 @@
 
 namespace wayport {
 
-Control::Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<HostPort> ports,
+Control::Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<Port> ports,
 		 NeighbourConfig neighbour_cfg, std::vector<WorkerRings> rings, rte_mempool *pool,
 		 api::Bridge *bridge, StatusSources sources, uint64_t tsc_hz, ControlTimers timers)
 	: server_(server), table_(table), rings_(std::move(rings)), pool_(pool), bridge_(bridge),
@@ -50,7 +50,7 @@ bool Control::inject(rte_mbuf *m, unsigned worker)
 	return false;
 }
 
-void Control::send(const HostPort &port, rte_mbuf *m)
+void Control::send(const Port &port, rte_mbuf *m)
 {
 	// Out through a worker's TX queue: the one whose punt this answers,
 	// so a port needs no TX queue of the control thread's own.
@@ -129,7 +129,7 @@ void Control::punt(rte_mbuf *m, int64_t now)
 
 void Control::relay_input(rte_mbuf *m, PuntReason reason, int64_t now)
 {
-	const HostPort *port = host_.port(m->port);
+	const Port *port = host_.port(m->port);
 	if (!port) {
 		counters_.relay_malformed++;
 		rte_pktmbuf_free(m);

@@ -60,7 +60,7 @@ struct StatusSources {
 
 class Control : private HostIo {
 public:
-	Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<HostPort> ports,
+	Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<Port> ports,
 		NeighbourConfig neighbour_cfg, std::vector<WorkerRings> rings, rte_mempool *pool,
 		api::Bridge *bridge, StatusSources sources, uint64_t tsc_hz, ControlTimers timers = {});
 	~Control() override;
@@ -80,7 +80,7 @@ public:
 private:
 	// HostIo: the host stack's way out, and its held packets coming back.
 	rte_mbuf *alloc() override;
-	void send(const HostPort &port, rte_mbuf *m) override;
+	void send(const Port &port, rte_mbuf *m) override;
 	void resolved(rte_mbuf *m) override;
 
 	void punt(rte_mbuf *m, int64_t now);

@@ -7,7 +7,7 @@ TableSync::TableSync(relay::Server &server, RelayTable &table, Host &host, unsig
 {
 }
 
-const HostPort *TableSync::egress_port(const AddrPort &leg) const
+const Port *TableSync::egress_port(const AddrPort &leg) const
 {
 	for (const auto &p : host_.ports())
 		if (p.on_link(leg))
@@ -53,7 +53,7 @@ void TableSync::upsert(const relay::TableChange &c, int64_t now)
 		t.slot[leg] = kNoSlot;
 		if (!(c.bound & (1u << leg)))
 			continue;
-		const HostPort *port = egress_port(c.leg[leg]);
+		const Port *port = egress_port(c.leg[leg]);
 		auto hop = port ? port->next_hop(c.leg[leg]) : std::nullopt;
 		auto slot = hop ? host_.neighbours().slot_for(port->port_id, *hop, now) : std::nullopt;
 		if (!slot)

@@ -29,7 +29,7 @@ public:
 
 	// The port a leg's address is reached through: the port it is on-link
 	// to, else the first with a gateway of its family.
-	const HostPort *egress_port(const AddrPort &leg) const;
+	const Port *egress_port(const AddrPort &leg) const;
 
 	size_t tracked() const { return live_.size(); }
 	// Endpoints the workers' table had no memory for: their packets are

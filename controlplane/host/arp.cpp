@@ -22,7 +22,7 @@ void fill_header(rte_arp_hdr *arp, uint16_t op)
 
 } // namespace
 
-bool build_arp_request(rte_mbuf *m, const HostPort &port, const AddrPort &target)
+bool build_arp_request(rte_mbuf *m, const Port &port, const AddrPort &target)
 {
 	if (!port.ipv4 || !rte_pktmbuf_append(m, kArpFrameLen))
 		return false;
@@ -39,7 +39,7 @@ bool build_arp_request(rte_mbuf *m, const HostPort &port, const AddrPort &target
 	return true;
 }
 
-HostResult arp_input(rte_mbuf *m, const HostPort &port, NeighbourTable &neighbours, int64_t now)
+HostResult arp_input(rte_mbuf *m, const Port &port, NeighbourTable &neighbours, int64_t now)
 {
 	if (rte_pktmbuf_data_len(m) < kArpFrameLen)
 		return HostResult::malformed;

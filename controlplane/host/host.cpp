@@ -17,12 +17,12 @@ constexpr uint8_t kNeighbourAdvertisement = 136;
 
 } // namespace
 
-Host::Host(std::vector<HostPort> ports, NeighbourSlots &slots, HostIo &io, NeighbourConfig cfg)
+Host::Host(std::vector<Port> ports, NeighbourSlots &slots, HostIo &io, NeighbourConfig cfg)
 	: ports_(std::move(ports)), io_(io), neighbours_(slots, ports_, io, cfg)
 {
 }
 
-const HostPort *Host::port(uint16_t port_id) const
+const Port *Host::port(uint16_t port_id) const
 {
 	for (const auto &p : ports_)
 		if (p.port_id == port_id)
@@ -30,7 +30,7 @@ const HostPort *Host::port(uint16_t port_id) const
 	return nullptr;
 }
 
-HostResult Host::dispatch(rte_mbuf *m, const HostPort &port, int64_t now)
+HostResult Host::dispatch(rte_mbuf *m, const Port &port, int64_t now)
 {
 	size_t len = rte_pktmbuf_data_len(m);
 	if (len < sizeof(rte_ether_hdr))
@@ -75,7 +75,7 @@ HostResult Host::dispatch(rte_mbuf *m, const HostPort &port, int64_t now)
 
 void Host::input(rte_mbuf *m, int64_t now)
 {
-	const HostPort *p = port(m->port);
+	const Port *p = port(m->port);
 	if (!p) {
 		counters_.unknown_port++;
 		rte_pktmbuf_free(m);

@@ -9,7 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "controlplane/host/host_io.h"
-#include "controlplane/host/host_port.h"
+#include "dataplane/ports/port.h"
 #include "controlplane/host/host_result.h"
 #include "controlplane/host/neighbour_table.h"
 
@@ -28,22 +28,22 @@ struct HostCounters {
 
 class Host {
 public:
-	Host(std::vector<HostPort> ports, NeighbourSlots &slots, HostIo &io, NeighbourConfig cfg);
+	Host(std::vector<Port> ports, NeighbourSlots &slots, HostIo &io, NeighbourConfig cfg);
 
 	// A packet the workers punted for the host (PuntReason::neighbour).
 	// Takes ownership: the reply is sent, anything else counted and freed.
 	void input(rte_mbuf *m, int64_t now);
 
-	const HostPort *port(uint16_t port_id) const;
-	const std::vector<HostPort> &ports() const { return ports_; }
+	const Port *port(uint16_t port_id) const;
+	const std::vector<Port> &ports() const { return ports_; }
 	NeighbourTable &neighbours() { return neighbours_; }
 	const NeighbourTable &neighbours() const { return neighbours_; }
 	const HostCounters &counters() const { return counters_; }
 
 private:
-	HostResult dispatch(rte_mbuf *m, const HostPort &port, int64_t now);
+	HostResult dispatch(rte_mbuf *m, const Port &port, int64_t now);
 
-	std::vector<HostPort> ports_;
+	std::vector<Port> ports_;
 	HostIo &io_;
 	NeighbourTable neighbours_;
 	HostCounters counters_;

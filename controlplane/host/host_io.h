@@ -4,7 +4,7 @@
 
 #include <rte_mbuf.h>
 
-#include "controlplane/host/host_port.h"
+#include "dataplane/ports/port.h"
 
 namespace wayport {
 
@@ -14,7 +14,7 @@ public:
 	// nullptr when the pool is empty.
 	virtual rte_mbuf *alloc() = 0;
 	// Takes ownership of m.
-	virtual void send(const HostPort &port, rte_mbuf *m) = 0;
+	virtual void send(const Port &port, rte_mbuf *m) = 0;
 	// A packet held for resolution whose next hop now has a MAC; takes
 	// ownership.
 	virtual void resolved(rte_mbuf *m) = 0;

@@ -17,13 +17,13 @@ constexpr uint8_t kEcho6Request = 128;
 constexpr uint8_t kEcho6Reply = 129;
 constexpr uint8_t kTtl = 64;
 
-void swap_macs(rte_ether_hdr *eth, const HostPort &port)
+void swap_macs(rte_ether_hdr *eth, const Port &port)
 {
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = port.mac;
 }
 
-HostResult echo4(rte_mbuf *m, rte_ether_hdr *eth, size_t len, const HostPort &port)
+HostResult echo4(rte_mbuf *m, rte_ether_hdr *eth, size_t len, const Port &port)
 {
 	if (len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr))
 		return HostResult::malformed;
@@ -54,7 +54,7 @@ HostResult echo4(rte_mbuf *m, rte_ether_hdr *eth, size_t len, const HostPort &po
 	return HostResult::reply;
 }
 
-HostResult echo6(rte_mbuf *m, rte_ether_hdr *eth, size_t len, const HostPort &port)
+HostResult echo6(rte_mbuf *m, rte_ether_hdr *eth, size_t len, const Port &port)
 {
 	auto *ip = reinterpret_cast<rte_ipv6_hdr *>(eth + 1);
 	if (len < sizeof(rte_ether_hdr) + sizeof(rte_ipv6_hdr) + sizeof(rte_icmp_hdr))
@@ -86,7 +86,7 @@ HostResult echo6(rte_mbuf *m, rte_ether_hdr *eth, size_t len, const HostPort &po
 
 } // namespace
 
-HostResult icmp_echo_input(rte_mbuf *m, const HostPort &port)
+HostResult icmp_echo_input(rte_mbuf *m, const Port &port)
 {
 	size_t len = rte_pktmbuf_data_len(m);
 	if (len < sizeof(rte_ether_hdr))

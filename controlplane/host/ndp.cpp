@@ -47,7 +47,7 @@ void solicited_node(const uint8_t target[16], uint8_t group[16])
 }
 
 // Writes IPv6 + NS/NA + link-address option after eth, with the checksum.
-void fill(rte_ether_hdr *eth, const HostPort &port, const uint8_t dst[16], uint8_t type, uint32_t flags,
+void fill(rte_ether_hdr *eth, const Port &port, const uint8_t dst[16], uint8_t type, uint32_t flags,
 	  const uint8_t target[16], uint8_t option)
 {
 	eth->src_addr = port.mac;
@@ -92,7 +92,7 @@ std::optional<rte_ether_addr> find_link_addr(const uint8_t *opts, size_t len, ui
 
 } // namespace
 
-bool build_neighbour_solicitation(rte_mbuf *m, const HostPort &port, const AddrPort &target)
+bool build_neighbour_solicitation(rte_mbuf *m, const Port &port, const AddrPort &target)
 {
 	if (!port.ipv6 || !rte_pktmbuf_append(m, kFrameLen))
 		return false;
@@ -105,7 +105,7 @@ bool build_neighbour_solicitation(rte_mbuf *m, const HostPort &port, const AddrP
 	return true;
 }
 
-HostResult ndp_input(rte_mbuf *m, const HostPort &port, NeighbourTable &neighbours, int64_t now)
+HostResult ndp_input(rte_mbuf *m, const Port &port, NeighbourTable &neighbours, int64_t now)
 {
 	size_t len = rte_pktmbuf_data_len(m);
 	if (len < sizeof(rte_ether_hdr) + sizeof(rte_ipv6_hdr) + sizeof(NdMessage))

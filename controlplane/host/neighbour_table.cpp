@@ -7,7 +7,7 @@
 
 namespace wayport {
 
-NeighbourTable::NeighbourTable(NeighbourSlots &slots, const std::vector<HostPort> &ports, HostIo &io,
+NeighbourTable::NeighbourTable(NeighbourSlots &slots, const std::vector<Port> &ports, HostIo &io,
 			       NeighbourConfig cfg)
 	: slots_(slots), ports_(ports), io_(io), cfg_(cfg), by_slot_(slots.capacity(), nullptr)
 {
@@ -114,7 +114,7 @@ void NeighbourTable::probe(Entry &e, int64_t now)
 {
 	e.probe_at = now + cfg_.retry_ns;
 	e.probes++;
-	const HostPort *port = nullptr;
+	const Port *port = nullptr;
 	for (const auto &p : ports_)
 		if (p.port_id == e.port_id)
 			port = &p;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "controlplane/host/host_io.h"
-#include "controlplane/host/host_port.h"
+#include "dataplane/ports/port.h"
 #include "dataplane/tables/neighbour_slots.h"
 
 namespace wayport {
@@ -54,7 +54,7 @@ public:
 		std::deque<rte_mbuf *> pending;
 	};
 
-	NeighbourTable(NeighbourSlots &slots, const std::vector<HostPort> &ports, HostIo &io, NeighbourConfig cfg);
+	NeighbourTable(NeighbourSlots &slots, const std::vector<Port> &ports, HostIo &io, NeighbourConfig cfg);
 	~NeighbourTable();
 
 	// The slot of ip's entry on the port, created (and probed) if new.
@@ -85,7 +85,7 @@ private:
 	void drop_pending(Entry &e);
 
 	NeighbourSlots &slots_;
-	const std::vector<HostPort> &ports_;
+	const std::vector<Port> &ports_;
 	HostIo &io_;
 	NeighbourConfig cfg_;
 	std::map<Key, Entry> entries_;

@@ -1,7 +1,6 @@
-// What the stages know of a port's addresses, and the outer headers of a
-// UDP packet as the relay reads and rewrites them. Parsing itself is the
-// classify stage's (dataplane/stages/classify.h); the relay stage builds a
-// ParsedUdp from the PacketMeta it left (relay_view).
+// The outer headers of a UDP packet as the relay reads and rewrites them.
+// Parsing itself is the classify stage's (dataplane/stages/classify.h); the
+// relay stage builds a ParsedUdp from the PacketMeta it left (relay_view).
 #pragma once
 
 #include <cstdint>
@@ -9,14 +8,6 @@
 #include "dataplane/wire/addr.h"
 
 namespace wayport {
-
-// The addresses of one port, as the fast path needs them.
-struct PortAddrs {
-	uint8_t ipv4[4] = {};
-	uint8_t ipv6[16] = {};
-	bool has_ipv4 = false;
-	bool has_ipv6 = false;
-};
 
 struct ParsedUdp {
 	AddrPort src;

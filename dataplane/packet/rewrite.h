@@ -8,15 +8,9 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/packet/parse.h"
+#include "dataplane/ports/port.h"
 
 namespace wayport {
-
-struct EgressPort {
-	uint8_t mac[6] = {};
-	PortAddrs addrs;
-	bool offload_ipv4_cksum = false;  // the port computes IPv4 header checksums
-	bool offload_udp_cksum = false;   // ... and UDP checksums from a pseudo-header sum
-};
 
 // Returns false (packet untouched) only when the mbuf lacks headroom for
 // a larger header or the port has no address of the destination's family.

@@ -16,7 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/packet/meta.h"
-#include "dataplane/packet/parse.h"
+#include "dataplane/ports/port.h"
 
 namespace wayport {
 

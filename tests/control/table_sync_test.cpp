@@ -25,7 +25,7 @@ protected:
 	TableSyncTest()
 		: slots_(64), qsbr_(2), table_(qsbr_, 2), relay_(disco::PrivateKey::generate(), std::nullopt, {}, random_)
 	{
-		HostPort p;
+		Port p;
 		p.port_id = 3;
 		p.mac = {{0x02, 0, 0, 0, 0, 1}};
 		p.ipv4 = ap("10.0.0.1:0");
@@ -33,7 +33,7 @@ protected:
 		p.gateway4 = ap("10.0.0.254:0");
 		p.ipv6 = ap("[fd00::1]:0");
 		p.ipv6_prefix = 64;
-		host_ = std::make_unique<Host>(std::vector<HostPort>{p}, slots_, io_, NeighbourConfig{});
+		host_ = std::make_unique<Host>(std::vector<Port>{p}, slots_, io_, NeighbourConfig{});
 		sync_ = std::make_unique<TableSync>(relay_, table_, *host_, 2, kTscHz);
 		relay_.set_addr_ports({ap("10.0.0.1:7777")});
 	}

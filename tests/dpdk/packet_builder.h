@@ -4,6 +4,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/packet/parse.h"
+#include "dataplane/ports/port.h"
 #include "dataplane/wire/addr.h"
 #include "dataplane/wire/bytes.h"
 

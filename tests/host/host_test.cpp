@@ -28,9 +28,9 @@ AddrPort ip(const char *s)
 	return *AddrPort::parse(text.find(':') != std::string::npos ? "[" + text + "]:0" : text + ":0");
 }
 
-HostPort make_port()
+Port make_port()
 {
-	HostPort p;
+	Port p;
 	p.port_id = 0;
 	p.mac = kOurMac;
 	p.ipv4 = ip("10.0.0.1");
@@ -263,9 +263,9 @@ TEST_F(HostTest, EchoRepliesBothFamilies)
 	EXPECT_EQ(host_.counters().echo_replies, 2u);
 }
 
-TEST(HostPort, NextHop)
+TEST(Port, NextHop)
 {
-	HostPort p = make_port();
+	Port p = make_port();
 	EXPECT_EQ(p.next_hop(*AddrPort::parse("10.0.0.7:99")), ip("10.0.0.7"));
 	EXPECT_EQ(p.next_hop(*AddrPort::parse("192.0.2.1:99")), ip("10.0.0.254"));
 	EXPECT_EQ(p.next_hop(*AddrPort::parse("[fd00::9]:1")), ip("fd00::9"));

@@ -22,7 +22,7 @@ class NeighbourTest : public testing::Test {
 protected:
 	NeighbourTest() : slots_(4)
 	{
-		HostPort p;
+		Port p;
 		p.mac = {{0x02, 0, 0, 0, 0, 1}};
 		p.ipv4 = ip("10.0.0.1");
 		p.ipv4_prefix = 24;
@@ -36,7 +36,7 @@ protected:
 
 	RecordingIo io_;
 	NeighbourSlots slots_;
-	std::vector<HostPort> ports_;
+	std::vector<Port> ports_;
 	NeighbourConfig cfg_;
 	std::unique_ptr<NeighbourTable> table_;
 	rte_ether_addr mac_ = {{0x02, 0, 0, 0, 0, 0x33}};

@@ -18,7 +18,7 @@ public:
 			rte_pktmbuf_free(m);
 	}
 	rte_mbuf *alloc() override { return fail_alloc ? nullptr : rte_pktmbuf_alloc(test_pool()); }
-	void send(const HostPort &, rte_mbuf *m) override { sent.push_back(m); }
+	void send(const Port &, rte_mbuf *m) override { sent.push_back(m); }
 	void resolved(rte_mbuf *m) override { ready.push_back(m); }
 
 	rte_mbuf *take_sent()

@@ -63,6 +63,34 @@ std::vector<AddrPort> advertised(const config::Config &cfg)
 	return out;
 }
 
+// Each port once: what bring-up found (id, MAC, offloads) with what the
+// configuration gives it (addresses, prefixes, gateways).
+std::vector<Port> describe_ports(const config::Config &cfg, const std::vector<PortInfo> &opened)
+{
+	std::vector<Port> ports;
+	for (size_t i = 0; i < opened.size(); i++) {
+		const PortInfo &info = opened[i];
+		const config::Port &c = cfg.ports[i];
+		Port p;
+		p.port_id = info.port_id;
+		p.mac = info.mac;
+		if (c.ipv4) {
+			p.ipv4 = c.ipv4->addr;
+			p.ipv4_prefix = static_cast<uint8_t>(c.ipv4->len);
+		}
+		if (c.ipv6) {
+			p.ipv6 = c.ipv6->addr;
+			p.ipv6_prefix = static_cast<uint8_t>(c.ipv6->len);
+		}
+		p.gateway4 = c.gateway4;
+		p.gateway6 = c.gateway6;
+		p.offload_ipv4_cksum = info.offload_ipv4_cksum;
+		p.offload_udp_cksum = info.offload_udp_cksum;
+		ports.push_back(p);
+	}
+	return ports;
+}
+
 // The socket's directory, like /run/wayport, is ours to create.
 void make_socket_dir(const std::string &socket)
 {
@@ -156,36 +184,8 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 	shared_.neighbours = neighbours_.get();
 	shared_.qsbr = qsbr_.get();
 	shared_.relay_port = cfg.relay.port;
-	std::vector<HostPort> host_ports;
-	for (size_t i = 0; i < ports_.size(); i++) {
-		const PortInfo &info = ports_[i];
-		const config::Port &p = cfg.ports[i];
-		if (shared_.ports.size() <= info.port_id)
-			shared_.ports.resize(info.port_id + 1);
-		EgressPort &e = shared_.ports[info.port_id];
-		std::memcpy(e.mac, info.mac.addr_bytes, 6);
-		e.offload_ipv4_cksum = info.offload_ipv4_cksum;
-		e.offload_udp_cksum = info.offload_udp_cksum;
-
-		HostPort hp;
-		hp.port_id = info.port_id;
-		hp.mac = info.mac;
-		if (p.ipv4) {
-			e.addrs.has_ipv4 = true;
-			std::memcpy(e.addrs.ipv4, p.ipv4->addr.ip4(), 4);
-			hp.ipv4 = p.ipv4->addr;
-			hp.ipv4_prefix = static_cast<uint8_t>(p.ipv4->len);
-		}
-		if (p.ipv6) {
-			e.addrs.has_ipv6 = true;
-			std::memcpy(e.addrs.ipv6, p.ipv6->addr.ip.data(), 16);
-			hp.ipv6 = p.ipv6->addr;
-			hp.ipv6_prefix = static_cast<uint8_t>(p.ipv6->len);
-		}
-		hp.gateway4 = p.gateway4;
-		hp.gateway6 = p.gateway6;
-		host_ports.push_back(hp);
-	}
+	std::vector<Port> ports = describe_ports(cfg, ports_);
+	shared_.ports = egress_view(ports);
 
 	relay_ = std::make_unique<relay::Server>(disco::PrivateKey::generate(), node_key, relay_config(cfg), random_);
 	relay_->set_addr_ports(advertised(cfg));
@@ -203,7 +203,7 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 		sources.workers.push_back(&w.worker->counters());
 		rings.push_back({w.punt, w.inject});
 	}
-	control_ = std::make_unique<Control>(*relay_, *table_, *neighbours_, std::move(host_ports), ncfg,
+	control_ = std::make_unique<Control>(*relay_, *table_, *neighbours_, std::move(ports), ncfg,
 					     std::move(rings), pool_, &bridge_, std::move(sources), rte_get_tsc_hz());
 
 	make_socket_dir(cfg.api.socket);
