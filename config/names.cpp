@@ -1,4 +1,4 @@
-#include "names.h"
+#include "config/names.h"
 
 #include <charconv>
 #include <cstdio>

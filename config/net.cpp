@@ -1,4 +1,4 @@
-#include "net.h"
+#include "config/net.h"
 
 #include <arpa/inet.h>
 

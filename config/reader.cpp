@@ -1,4 +1,4 @@
-#include "reader.h"
+#include "config/reader.h"
 
 #include <algorithm>
 #include <charconv>

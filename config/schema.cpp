@@ -1,4 +1,4 @@
-#include "schema.h"
+#include "config/schema.h"
 
 #include <algorithm>
 #include <limits>

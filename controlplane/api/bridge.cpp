@@ -1,4 +1,4 @@
-#include "bridge.h"
+#include "controlplane/api/bridge.h"
 
 #include <thread>
 

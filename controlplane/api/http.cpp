@@ -1,4 +1,4 @@
-#include "http.h"
+#include "controlplane/api/http.h"
 
 #include <algorithm>
 #include <charconv>

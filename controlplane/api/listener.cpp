@@ -1,4 +1,4 @@
-#include "listener.h"
+#include "controlplane/api/listener.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

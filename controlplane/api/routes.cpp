@@ -1,4 +1,4 @@
-#include "routes.h"
+#include "controlplane/api/routes.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "server.h"
+#include "controlplane/api/server.h"
 
 #include <poll.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "go_duration.h"
+#include "controlplane/common/go_duration.h"
 
 #include <cstdint>
 

@@ -182,7 +182,6 @@ void Control::relay_input(rte_mbuf *m, PuntReason reason, int64_t now)
 	}
 	case relay::Verdict::drop:
 	case relay::Verdict::refused:
-	case relay::Verdict::forward:  // data is the workers' job, never punted as control
 		counters_.relay_dropped++;
 		break;
 	}

@@ -1,4 +1,4 @@
-#include "stun.h"
+#include "controlplane/control/stun.h"
 
 #include <cstring>
 

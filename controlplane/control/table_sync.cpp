@@ -1,4 +1,4 @@
-#include "table_sync.h"
+#include "controlplane/control/table_sync.h"
 
 namespace wayport {
 

@@ -1,4 +1,4 @@
-#include "udp_reply.h"
+#include "controlplane/control/udp_reply.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>

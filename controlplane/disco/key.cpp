@@ -1,4 +1,4 @@
-#include "key.h"
+#include "controlplane/disco/key.h"
 
 #include <sodium.h>
 

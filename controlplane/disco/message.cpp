@@ -1,4 +1,4 @@
-#include "message.h"
+#include "controlplane/disco/message.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "seal.h"
+#include "controlplane/disco/seal.h"
 
 #include <sodium.h>
 

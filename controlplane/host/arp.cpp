@@ -1,4 +1,4 @@
-#include "arp.h"
+#include "controlplane/host/arp.h"
 
 #include <rte_arp.h>
 #include <rte_ether.h>

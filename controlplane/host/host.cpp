@@ -1,4 +1,4 @@
-#include "host.h"
+#include "controlplane/host/host.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>

@@ -1,4 +1,4 @@
-#include "icmp_echo.h"
+#include "controlplane/host/icmp_echo.h"
 
 #include <rte_ether.h>
 #include <rte_icmp.h>

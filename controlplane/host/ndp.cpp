@@ -1,4 +1,4 @@
-#include "ndp.h"
+#include "controlplane/host/ndp.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>

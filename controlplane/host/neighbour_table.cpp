@@ -1,4 +1,4 @@
-#include "neighbour_table.h"
+#include "controlplane/host/neighbour_table.h"
 
 #include <cstring>
 

@@ -1,7 +1,7 @@
 // Allocation requests as naked disco on the relay port (spec §3.2, minus
 // DERP): AllocateUDPRelayEndpointRequest sealed to the node's disco key,
 // answered with AllocateUDPRelayEndpointResponse sealed back.
-#include "server.h"
+#include "controlplane/relay/server.h"
 
 #include <cstring>
 #include <variant>

@@ -1,5 +1,5 @@
 // The packet pipeline (spec §3.5) and the bind handshake (spec §3.6).
-#include "server.h"
+#include "controlplane/relay/server.h"
 
 #include <cstring>
 #include <variant>
@@ -47,13 +47,13 @@ PacketResult Server::handle_packet(ByteSpan payload, const AddrPort &from, Time 
 	case RelayView::geneve_data:
 		break;
 	}
+	if (info.relay == RelayView::geneve_data)
+		return drop(DropReason::data);
 	const GeneveHeader &h = info.geneve;
 	auto it = by_vni_.find(h.vni);
 	if (it == by_vni_.end())
 		return drop(DropReason::unknown_vni);
 	Endpoint &e = slots_[it->second];
-	if (info.relay == RelayView::geneve_data)
-		return handle_data(e, payload.size(), from, now);
 	if (h.protocol != kGeneveProtocolDisco)
 		return drop(DropReason::control_protocol);
 	mac_secrets_.maybe_rotate(now, random_);

@@ -1,4 +1,4 @@
-#include "mac.h"
+#include "controlplane/relay/mac.h"
 
 #include <blake2.h>
 

@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "controlplane/relay/metrics.h"
 
 #include <string_view>
 
@@ -11,7 +11,7 @@ constexpr const char *kDropNames[] = {
 	"control_unknown_sender", "control_open_failed", "control_parse_error",
 	"control_unexpected_type", "handshake_bad_vni", "handshake_bad_remote_key",
 	"bind_zero_generation", "answer_no_handshake", "answer_generation_mismatch",
-	"answer_bad_mac", "reply_no_room", "data_not_bound", "data_unknown_source",
+	"answer_bad_mac", "reply_no_room", "data",
 };
 static_assert(std::size(kDropNames) == static_cast<size_t>(DropReason::count_));
 

@@ -28,8 +28,7 @@ enum class DropReason : uint8_t {
 	answer_generation_mismatch,
 	answer_bad_mac,          // under both secrets
 	reply_no_room,           // the caller's reply buffer is too small
-	data_not_bound,          // endpoint not bound on both legs
-	data_unknown_source,     // source is neither bound address
+	data,                    // relay data: the workers forward it, the core never does
 	count_,
 };
 

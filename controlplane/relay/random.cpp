@@ -1,4 +1,4 @@
-#include "random.h"
+#include "controlplane/relay/random.h"
 
 #include <sodium.h>
 

@@ -1,4 +1,4 @@
-#include "rate_limiter.h"
+#include "controlplane/relay/rate_limiter.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "server.h"
+#include "controlplane/relay/server.h"
 
 #include <algorithm>
 #include <cstring>
@@ -177,50 +177,12 @@ AllocError Server::allocate(const disco::PublicKey &a, const disco::PublicKey &b
 	return AllocError::ok;
 }
 
-ForwardDecision Server::forward_decision(uint32_t vni, const AddrPort &from) const
-{
-	ForwardDecision d;
-	const Endpoint *e = find(vni);
-	if (!e)
-		return d;
-	if (!e->fully_bound()) {
-		d.drop = DropReason::data_not_bound;
-		return d;
-	}
-	for (uint8_t i = 0; i < 2; i++) {
-		if (from == e->bound[i]) {
-			d.forward = true;
-			d.from_leg = i;
-			d.to = e->bound[1 - i];
-			return d;
-		}
-	}
-	d.drop = DropReason::data_unknown_source;
-	return d;
-}
-
 void Server::count_forwarded(const Endpoint &e, int leg, uint64_t packets, uint64_t bytes)
 {
 	int in = family(e.bound[leg]);
 	int out = family(e.bound[1 - leg]);
 	metrics_.forwarded_packets[in][out] += packets;
 	metrics_.forwarded_bytes[in][out] += bytes;
-}
-
-PacketResult Server::handle_data(Endpoint &e, size_t len, const AddrPort &from, Time now)
-{
-	ForwardDecision d = forward_decision(e.vni, from);
-	if (!d.forward)
-		return drop(d.drop);
-	int i = d.from_leg;
-	e.last_seen[i] = now;
-	e.packets_rx[i]++;
-	e.bytes_rx[i] += len;
-	count_forwarded(e, i, 1, len);
-	PacketResult r;
-	r.verdict = Verdict::forward;
-	r.to = d.to;
-	return r;
 }
 
 size_t Server::apply_activity(std::span<const LegActivity> activity)

@@ -1,7 +1,8 @@
-// The relay server core (spec §3): allocation, the bind handshake, the data
-// relaying decision and endpoint expiry, with no I/O and no clock of its
-// own. One control thread owns a Server; see table.h for how the data plane
-// gets at the forwarding decisions without calling in per packet.
+// The relay server core (spec §3): allocation, the bind handshake and
+// endpoint expiry, with no I/O and no clock of its own. One control thread
+// owns a Server. Relay data never comes here: the core publishes each
+// endpoint's bound legs (table.h) and the workers' relay stage forwards on
+// them (spec §3.8), feeding per-leg counters back (apply_activity).
 #pragma once
 
 #include <cstdint>
@@ -44,7 +45,6 @@ enum class Verdict : uint8_t {
 	drop,      // see PacketResult::drop
 	refused,   // an allocation request; see PacketResult::refusal
 	reply,     // send reply[0, reply_len) back to the packet's source
-	forward,   // send the payload unchanged to PacketResult::to
 	consumed,  // taken in (a binding Answer); nothing to send
 };
 
@@ -53,14 +53,6 @@ struct PacketResult {
 	DropReason drop = DropReason::too_short;
 	AllocRefusal refusal = AllocRefusal::not_disco;
 	size_t reply_len = 0;
-	AddrPort to;
-};
-
-struct ForwardDecision {
-	bool forward = false;
-	DropReason drop = DropReason::unknown_vni;  // when !forward
-	uint8_t from_leg = 0;
-	AddrPort to;
 };
 
 struct GcResult {
@@ -98,15 +90,13 @@ public:
 			    ServerEndpoint &out);
 
 	// One UDP payload that arrived at the relay port from `from`: a Geneve
-	// packet (spec §3.5) or a naked disco allocation request. A reply, if
-	// any, is written to `reply` and goes back to `from`. A reply to a Bind
-	// is never larger than the Bind.
+	// control packet (spec §3.5) or a naked disco allocation request. A
+	// reply, if any, is written to `reply` and goes back to `from`. A reply
+	// to a Bind is never larger than the Bind. Geneve data is dropped as
+	// DropReason::data: forwarding it is the workers' job.
 	PacketResult handle_packet(ByteSpan payload, const AddrPort &from, Time now,
 				   std::span<uint8_t> reply);
 
-	// The data relaying decision of spec §3.8, without side effects: the
-	// reference the data plane's table must agree with.
-	ForwardDecision forward_decision(uint32_t vni, const AddrPort &from) const;
 
 	// Counters read from the workers (table.h). Records for an endpoint that
 	// is gone or was replaced, or for a leg that is not bound, are skipped.
@@ -153,7 +143,6 @@ private:
 				 const AddrPort &from, std::span<uint8_t> reply, size_t request_len);
 	PacketResult handle_answer(Endpoint &e, int leg, const disco::BindCommon &answer,
 				   const AddrPort &from, Time now);
-	PacketResult handle_data(Endpoint &e, size_t len, const AddrPort &from, Time now);
 	PacketResult handle_alloc_request(ByteSpan frame, const AddrPort &from, Time now,
 					  std::span<uint8_t> reply);
 

@@ -1,4 +1,4 @@
-#include "status.h"
+#include "controlplane/relay/status.h"
 
 #include <algorithm>
 

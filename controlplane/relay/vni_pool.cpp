@@ -1,4 +1,4 @@
-#include "vni_pool.h"
+#include "controlplane/relay/vni_pool.h"
 
 #include <bit>
 

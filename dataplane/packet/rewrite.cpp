@@ -1,4 +1,4 @@
-#include "rewrite.h"
+#include "dataplane/packet/rewrite.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -35,17 +35,6 @@ uint64_t changing_fields_sum(const AddrPort &src, const AddrPort &dst)
 {
 	return address_sum(src) + address_sum(dst) + rte_cpu_to_be_16(src.port) +
 	       (uint64_t{rte_cpu_to_be_16(dst.port)} << 16);
-}
-
-// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over the changed fields only, so
-// the cost does not depend on the payload size.
-uint16_t incremental_checksum(uint16_t old_check, uint64_t old_sum, uint64_t new_sum)
-{
-	uint64_t sum = static_cast<uint16_t>(~old_check);
-	sum += static_cast<uint16_t>(~fold_sum(old_sum));
-	sum += fold_sum(new_sum);
-	uint16_t check = static_cast<uint16_t>(~fold_sum(sum));
-	return check == 0 ? 0xffff : check;
 }
 
 // The header checksum of the IPv4 header rewrite_udp writes, from the
@@ -137,8 +126,8 @@ bool rewrite_udp(rte_mbuf *m, const ParsedUdp &in, const EgressPort &port, const
 		udp->dgram_cksum = v4 ? rte_ipv4_phdr_cksum(reinterpret_cast<rte_ipv4_hdr *>(l3), m->ol_flags)
 				      : rte_ipv6_phdr_cksum(reinterpret_cast<rte_ipv6_hdr *>(l3), m->ol_flags);
 	} else if (in.udp_checksum != 0) {
-		udp->dgram_cksum = incremental_checksum(in.udp_checksum, changing_fields_sum(in.src, in.dst),
-							changing_fields_sum(src, dst));
+		udp->dgram_cksum = udp_nonzero(incremental_checksum(in.udp_checksum, changing_fields_sum(in.src, in.dst),
+								    changing_fields_sum(src, dst)));
 	} else if (v4) {
 		udp->dgram_cksum = 0;  // IPv4 in, IPv4 out: the sender chose no checksum
 	} else {

@@ -1,4 +1,4 @@
-#include "rcu.h"
+#include "dataplane/tables/rcu.h"
 
 #include <rte_malloc.h>
 

@@ -1,4 +1,4 @@
-#include "relay_table.h"
+#include "dataplane/tables/relay_table.h"
 
 namespace wayport {
 

@@ -1,4 +1,4 @@
-#include "addr.h"
+#include "dataplane/wire/addr.h"
 
 #include <arpa/inet.h>
 

@@ -1,4 +1,4 @@
-#include "bytes.h"
+#include "dataplane/wire/bytes.h"
 
 namespace wayport {
 

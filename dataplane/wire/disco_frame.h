@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "bytes.h"
+#include "dataplane/wire/bytes.h"
 
 namespace wayport {
 

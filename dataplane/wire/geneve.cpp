@@ -1,4 +1,4 @@
-#include "geneve.h"
+#include "dataplane/wire/geneve.h"
 
 namespace wayport {
 

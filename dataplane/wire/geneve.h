@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <span>
 
-#include "bytes.h"
+#include "dataplane/wire/bytes.h"
 
 namespace wayport {
 

@@ -1,4 +1,4 @@
-#include "lab.h"
+#include "perf/lab/lab.h"
 
 #include <rte_cycles.h>
 #include <rte_eth_ring.h>

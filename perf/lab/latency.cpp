@@ -1,4 +1,4 @@
-#include "latency.h"
+#include "perf/lab/latency.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "options.h"
+#include "perf/lab/options.h"
 
 #include <CLI/CLI.hpp>
 

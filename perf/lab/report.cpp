@@ -1,4 +1,4 @@
-#include "report.h"
+#include "perf/lab/report.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "traffic.h"
+#include "perf/lab/traffic.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>

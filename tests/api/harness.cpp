@@ -1,4 +1,4 @@
-#include "harness.h"
+#include "tests/api/harness.h"
 
 #include <netinet/in.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "helpers.h"
+#include "tests/config/helpers.h"
 
 #include <yaml-cpp/yaml.h>
 

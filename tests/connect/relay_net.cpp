@@ -8,6 +8,7 @@
 
 #include "controlplane/disco/seal.h"
 #include "controlplane/relay/status.h"
+#include "dataplane/wire/classify.h"
 #include "dataplane/wire/disco_frame.h"
 
 namespace wayport::connect::test {
@@ -68,8 +69,10 @@ void Relay::restart()
 	server_priv_ = disco::PrivateKey::generate();
 	server_pub_ = server_priv_.public_key();
 	server_keys_.push_back(server_priv_);
+	workers_.reset();
 	core_ = std::make_unique<relay::Server>(server_priv_, node_priv_, config_, random_);
 	core_->set_addr_ports(addresses_);
+	workers_ = std::make_unique<relay::test::RelayMirror>(*core_);
 	legs_.clear();
 }
 
@@ -154,14 +157,20 @@ size_t Relay::serve(Clock::time_point now, std::optional<size_t> only)
 			record(b, s, from, now);
 			if (silent || (drop && drop(arrivals.back())))
 				continue;
+			// Data goes where the workers would send it; the rest to the
+			// core, as the control thread hands it punts.
+			PayloadInfo info = classify_payload(b);
+			if (info.relay == RelayView::geneve_data) {
+				auto d = workers_->relay(info.geneve.vni, from, b.size(), time(now));
+				if (d.to)
+					sockets_[leg_socket(*d.to)]->send_to(b, *d.to);
+				continue;
+			}
 			std::array<uint8_t, relay::kReplyBufferLen> reply;
 			relay::PacketResult r = core_->handle_packet(b, from, time(now), reply);
 			switch (r.verdict) {
 			case relay::Verdict::reply:
 				sockets_[s]->send_to(ByteSpan(reply.data(), r.reply_len), from);
-				break;
-			case relay::Verdict::forward:
-				sockets_[leg_socket(r.to)]->send_to(b, r.to);
 				break;
 			case relay::Verdict::consumed:
 				std::erase_if(legs_, [&](const auto &l) { return l.first == from; });

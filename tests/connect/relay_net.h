@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/relay_mirror.h"
 #include "controlplane/api/bridge.h"
 #include "controlplane/api/server.h"
 #include "controlplane/relay/server.h"
@@ -110,6 +111,7 @@ private:
 	// Every server key so far: clients may still seal to an old one.
 	std::vector<disco::PrivateKey> server_keys_;
 	std::unique_ptr<relay::Server> core_;
+	std::unique_ptr<relay::test::RelayMirror> workers_;  // what wayportd's workers do with data
 	std::vector<std::unique_ptr<UdpSocket>> sockets_;
 	std::vector<AddrPort> addresses_;
 	// The advertised address each client answered on: data to that client

@@ -1,4 +1,4 @@
-#include "ring_port.h"
+#include "tests/dpdk/ring_port.h"
 
 #include <gtest/gtest.h>
 #include <rte_eth_ring.h>

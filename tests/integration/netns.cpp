@@ -1,4 +1,4 @@
-#include "netns.h"
+#include "tests/integration/netns.h"
 
 #include "dataplane/wire/sockaddr.h"
 

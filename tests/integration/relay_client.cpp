@@ -1,4 +1,4 @@
-#include "relay_client.h"
+#include "tests/integration/relay_client.h"
 
 #include "controlplane/disco/seal.h"
 #include "dataplane/wire/geneve.h"

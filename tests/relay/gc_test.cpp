@@ -87,13 +87,13 @@ TEST_F(Gc, BoundRemovedWhenEitherLegIdle)
 	}
 }
 
-// Relayed data keeps a leg alive through the reference path too.
+// Data the workers relay keeps a leg alive, once they report it.
 TEST_F(Gc, RelayedDataRefreshesLastSeen)
 {
 	uint32_t vni = bound_endpoint(kT0);
 	Time now = kT0 + 4 * kMinute;
-	relay.send(data_packet(vni, {1}), a_addr, now);
-	relay.send(data_packet(vni, {2}), b_addr, now);
+	ASSERT_TRUE(relay.workers.relay(vni, a_addr, 9, now).to);
+	ASSERT_TRUE(relay.workers.relay(vni, b_addr, 9, now).to);
 	EXPECT_EQ(relay.server.gc_all(kT0 + 6 * kMinute).removed, 0u);
 	EXPECT_EQ(relay.server.gc_all(now + 5 * kMinute + 1).removed, 1u);
 }
@@ -120,7 +120,7 @@ TEST_F(Gc, RemovedEndpointIsGoneEverywhere)
 	ASSERT_EQ(changes.size(), 1u);
 	EXPECT_EQ(changes[0].op, TableOp::remove);
 	EXPECT_EQ(changes[0].vni, vni);
-	EXPECT_EQ(relay.send(data_packet(vni, {1}), a_addr, later).drop, DropReason::unknown_vni);
+	EXPECT_EQ(relay.workers.forward(vni, a_addr).drop, "unknown_vni");
 	EXPECT_EQ(relay.server.live_endpoints_for(a.pub), 0u);
 
 	// A new allocation for the pair is a new endpoint, and the freed VNI

@@ -8,6 +8,7 @@
 #include <deque>
 #include <optional>
 
+#include "tests/support/relay_mirror.h"
 #include "controlplane/disco/key.h"
 #include "controlplane/disco/message.h"
 #include "controlplane/disco/seal.h"
@@ -113,6 +114,7 @@ inline AddrPort v6(uint8_t last, uint16_t port)
 struct Relay {
 	ScriptedRandom random;
 	Server server;
+	RelayMirror workers{server};  // the data plane's view: where data goes
 	std::array<uint8_t, kReplyBufferLen> reply{};
 
 	explicit Relay(const Config &config = Config{},

@@ -1,4 +1,4 @@
-#include "vectors.h"
+#include "tests/relay/vectors.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "run_tool.h"
+#include "tests/support/run_tool.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

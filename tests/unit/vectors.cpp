@@ -1,4 +1,4 @@
-#include "vectors.h"
+#include "tests/unit/vectors.h"
 
 #include <gtest/gtest.h>
 

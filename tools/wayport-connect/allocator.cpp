@@ -1,4 +1,4 @@
-#include "allocator.h"
+#include "tools/wayport-connect/allocator.h"
 
 #include <nlohmann/json.hpp>
 

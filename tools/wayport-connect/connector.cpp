@@ -1,4 +1,4 @@
-#include "connector.h"
+#include "tools/wayport-connect/connector.h"
 
 #include <poll.h>
 #include <signal.h>

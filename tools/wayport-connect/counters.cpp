@@ -1,4 +1,4 @@
-#include "counters.h"
+#include "tools/wayport-connect/counters.h"
 
 namespace wayport::connect {
 

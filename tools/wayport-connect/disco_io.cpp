@@ -1,4 +1,4 @@
-#include "disco_io.h"
+#include "tools/wayport-connect/disco_io.h"
 
 #include "controlplane/disco/seal.h"
 #include "dataplane/wire/disco_frame.h"

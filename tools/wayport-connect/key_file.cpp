@@ -1,4 +1,4 @@
-#include "key_file.h"
+#include "tools/wayport-connect/key_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "options.h"
+#include "tools/wayport-connect/options.h"
 
 #include <yaml-cpp/yaml.h>
 

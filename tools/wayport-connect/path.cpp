@@ -1,4 +1,4 @@
-#include "path.h"
+#include "tools/wayport-connect/path.h"
 
 #include <sodium.h>
 

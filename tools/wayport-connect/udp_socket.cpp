@@ -1,4 +1,4 @@
-#include "udp_socket.h"
+#include "tools/wayport-connect/udp_socket.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "api_client.h"
+#include "tools/wayportctl/api_client.h"
 
 #include <sys/socket.h>
 #include <sys/time.h>

@@ -1,5 +1,5 @@
 // The online commands: each is one request to wayportd's local API.
-#include "commands.h"
+#include "tools/wayportctl/commands.h"
 
 #include <algorithm>
 #include <iostream>

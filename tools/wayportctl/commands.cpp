@@ -1,4 +1,4 @@
-#include "commands.h"
+#include "tools/wayportctl/commands.h"
 
 #include <iostream>
 #include <iterator>

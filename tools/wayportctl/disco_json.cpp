@@ -1,4 +1,4 @@
-#include "disco_json.h"
+#include "tools/wayportctl/disco_json.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "payload_json.h"
+#include "tools/wayportctl/payload_json.h"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "appliance.h"
+#include "tools/wayportd/appliance.h"
 
 #include <rte_cycles.h>
 #include <rte_errno.h>

@@ -1,4 +1,4 @@
-#include "node_keys.h"
+#include "tools/wayportd/node_keys.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
