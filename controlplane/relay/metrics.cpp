@@ -13,20 +13,20 @@ constexpr const char *kDropNames[] = {
 	"bind_zero_generation", "answer_no_handshake", "answer_generation_mismatch",
 	"answer_bad_mac", "reply_no_room", "data",
 };
-static_assert(std::size(kDropNames) == static_cast<size_t>(DropReason::count_));
+static_assert(std::size(kDropNames) == static_cast<size_t>(DropReason::count));
 
 constexpr const char *kRefusalNames[] = {
 	"not_disco", "no_node_key", "not_allowed", "bad_sender_key", "open_failed",
 	"parse_error", "not_request", "version", "sender_not_client", "rate_limited",
 	"per_key_cap", "server_key", "bad_client_key", "not_ready", "pool_exhausted", "no_room",
 };
-static_assert(std::size(kRefusalNames) == static_cast<size_t>(AllocRefusal::count_));
+static_assert(std::size(kRefusalNames) == static_cast<size_t>(AllocRefusal::count));
 
 constexpr const char *kHandshakeNames[] = {"challenge_sent", "bound", "rebound", "refreshed"};
-static_assert(std::size(kHandshakeNames) == static_cast<size_t>(HandshakeOutcome::count_));
+static_assert(std::size(kHandshakeNames) == static_cast<size_t>(HandshakeOutcome::count));
 
 constexpr const char *kAllocNames[] = {"allocated", "existing"};
-static_assert(std::size(kAllocNames) == static_cast<size_t>(AllocOutcome::count_));
+static_assert(std::size(kAllocNames) == static_cast<size_t>(AllocOutcome::count));
 
 constexpr const char *kFamilyNames[] = {"udp4", "udp6"};
 

@@ -29,7 +29,7 @@ enum class DropReason : uint8_t {
 	answer_bad_mac,          // under both secrets
 	reply_no_room,           // the caller's reply buffer is too small
 	data,                    // relay data: the workers forward it, the core never does
-	count_,
+	count,
 };
 
 // Allocation requests (naked disco 0x08 sealed to the node key) that got no
@@ -51,7 +51,7 @@ enum class AllocRefusal : uint8_t {
 	not_ready,          // no addresses to advertise yet
 	pool_exhausted,
 	no_room,            // the caller's reply buffer is too small
-	count_,
+	count,
 };
 
 enum class HandshakeOutcome : uint8_t {
@@ -59,13 +59,13 @@ enum class HandshakeOutcome : uint8_t {
 	bound,      // a leg bound for the first time
 	rebound,    // a bound leg moved to another address
 	refreshed,  // a bound leg answered again from the same address
-	count_,
+	count,
 };
 
 enum class AllocOutcome : uint8_t {
 	allocated,  // a new endpoint
 	existing,   // the pair already had one: returned unchanged
-	count_,
+	count,
 };
 
 const char *to_string(DropReason r);
@@ -74,7 +74,7 @@ const char *to_string(HandshakeOutcome o);
 const char *to_string(AllocOutcome o);
 
 template <typename E>
-using PerReason = std::array<uint64_t, static_cast<size_t>(E::count_)>;
+using PerReason = std::array<uint64_t, static_cast<size_t>(E::count)>;
 
 enum Family : uint8_t { kUdp4 = 0, kUdp6 = 1 };
 

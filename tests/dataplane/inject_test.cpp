@@ -138,10 +138,13 @@ std::map<std::string, uint64_t> totals(const WorkerCounters &c)
 	t["injected_packets"] = c.injected_packets.get();
 	for (size_t s = 0; s < kCountedStages; s++)
 		t[std::string("stage ") + to_string(static_cast<CountedStage>(s))] = c.stage_packets[s].get();
-	for (int in6 = 0; in6 < 2; in6++)
-		for (int out6 = 0; out6 < 2; out6++)
-			t["forwarded packets [" + std::to_string(in6) + "][" + std::to_string(out6) + "]"] =
-				c.forwarded_packets[in6][out6].get();
+	for (int in6 = 0; in6 < 2; in6++) {
+		for (int out6 = 0; out6 < 2; out6++) {
+			std::string which = "[" + std::to_string(in6) + "][" + std::to_string(out6) + "]";
+			t["forwarded packets " + which] = c.forwarded_packets[in6][out6].get();
+			t["forwarded bytes " + which] = c.forwarded_bytes[in6][out6].get();
+		}
+	}
 	for (size_t r = 0; r < kPuntReasons; r++)
 		t[std::string("punted ") + to_string(static_cast<PuntReason>(r))] = c.punted[r].get();
 	for (size_t i = 0; i < kDropCount; i++)
@@ -260,7 +263,10 @@ protected:
 		rte_mbuf *m = relay_data();
 		ASSERT_NE(m, nullptr);
 		worker_->process(&m, 1);
-		EXPECT_TRUE(port_.sent().empty());
+		for (rte_mbuf *sent : port_.sent()) {
+			ADD_FAILURE() << "sent with its next hop unresolved";
+			rte_pktmbuf_free(sent);
+		}
 		void *out;
 		ASSERT_EQ(rte_ring_dequeue(punt_, &out), 0);
 		held = static_cast<rte_mbuf *>(out);
@@ -310,7 +316,7 @@ protected:
 		auto d = totals(zero);
 		d["injected_packets"] = 1;
 		d["stage output"] = 1;
-		if (c.handed == Handed::held && c.next == Stage::relay)
+		if (c.next == Stage::relay)
 			d["stage relay"] = 1;
 		if (c.fate == Fate::dropped) {
 			d[drop_key(c.drop)] = 1;
@@ -318,8 +324,10 @@ protected:
 			d["tx_packets"] = 1;
 			d["tx_bytes"] = sent_len;
 		}
-		if (c.fate == Fate::as_fresh)
+		if (c.fate == Fate::as_fresh) {
 			d["forwarded packets [0][0]"] = 1;
+			d["forwarded bytes [0][0]"] = geneve_wg_payload(kVni, 0).size();
+		}
 		return d;
 	}
 

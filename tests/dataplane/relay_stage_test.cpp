@@ -230,6 +230,8 @@ std::map<std::string, uint64_t> totals(const WorkerCounters &c)
 {
 	std::map<std::string, uint64_t> t;
 	t["rx_packets"] = c.rx_packets.get();
+	t["rx_bytes"] = c.rx_bytes.get();
+	t["rx_bursts"] = c.rx_bursts.get();
 	t["tx_packets"] = c.tx_packets.get();
 	t["tx_bytes"] = c.tx_bytes.get();
 	t["injected_packets"] = c.injected_packets.get();
@@ -320,7 +322,7 @@ protected:
 	void TearDown() override
 	{
 		void *m;
-		while (rte_ring_dequeue(punt_, &m) == 0)
+		while (punt_ && rte_ring_dequeue(punt_, &m) == 0)
 			rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
 		rte_ring_free(punt_);
 		table_.reset();
@@ -388,9 +390,13 @@ protected:
 
 		auto land = [&](rte_mbuf *m, Fate f, int port) {
 			auto it = std::find_if(pkts.begin(), pkts.end(), [m](const Packet &p) { return p.m == m; });
-			if (it == pkts.end() || it->landed != Fate::lost) {
-				ADD_FAILURE() << "an mbuf the test did not send, or sent twice";
+			if (it == pkts.end()) {
+				ADD_FAILURE() << "an mbuf the test did not hand to the stage";
 				rte_pktmbuf_free(m);
+				return;
+			}
+			if (it->landed != Fate::lost) {
+				ADD_FAILURE() << it->c->name << ": landed twice";
 				return;
 			}
 			it->landed = f;
@@ -445,7 +451,7 @@ protected:
 		EXPECT_EQ(mac_hex(r.src_mac), mac_hex(port.mac)) << "source MAC";
 		AddrPort from = w.to.is_v4 ? AddrPort::v4(port.addrs.ipv4, kRelayPort)
 					   : AddrPort::v6(port.addrs.ipv6, kRelayPort);
-		// As text, which tells the families apart as == does.
+		// As text, so a failure reads; the text tells the families apart as == does.
 		EXPECT_EQ(r.src.to_string(), from.to_string());
 		EXPECT_EQ(r.dst.to_string(), w.to.to_string());
 		EXPECT_EQ(to_hex(r.payload), to_hex(data));
