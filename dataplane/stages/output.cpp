@@ -6,7 +6,7 @@ namespace wayport {
 
 Output::Output(WorkerCounters &counters, uint16_t ports, uint16_t tx_queue, rte_ring *punt_ring, uint16_t capacity)
 	: counters_(counters), tx_queue_(tx_queue), punt_ring_(punt_ring), capacity_(capacity), tx_(ports),
-	  punts_(capacity), drops_(capacity)
+	  punts_(capacity), reasons_(capacity), drops_(capacity)
 {
 	for (auto &b : tx_)
 		b.pkts.resize(capacity);
@@ -42,6 +42,12 @@ void Output::enqueue_punts()
 	counters_.stage(CountedStage::output, n_punts_);
 	unsigned queued = rte_ring_sp_enqueue_burst(punt_ring_, reinterpret_cast<void **>(punts_.data()), n_punts_,
 						    nullptr);
+	// Counted once: as punted by reason if the ring took it, else as ring_full.
+	// The control thread owns what it took, so the reasons are read first.
+	for (unsigned k = 0; k < n_punts_; k++)
+		reasons_[k] = meta(punts_[k]).reason;
+	for (unsigned k = 0; k < queued; k++)
+		counters_.punt(static_cast<PuntReason>(reasons_[k]));
 	if (queued < n_punts_) {
 		counters_.drop(OutputDrop::ring_full, n_punts_ - queued);
 		rte_pktmbuf_free_bulk(punts_.data() + queued, n_punts_ - queued);

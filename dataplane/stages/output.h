@@ -43,7 +43,6 @@ public:
 		pm.next = Stage::control;
 		pm.reason = static_cast<uint8_t>(r);
 		pm.worker = worker;
-		counters_.punt(r);
 		punts_[n_punts_++] = m;
 		if (n_punts_ == capacity_)
 			enqueue_punts();
@@ -78,6 +77,7 @@ private:
 	uint16_t capacity_;
 	std::vector<TxBuffer> tx_;  // by egress port id
 	std::vector<rte_mbuf *> punts_;
+	std::vector<uint8_t> reasons_;  // punts_' PuntReasons, read before the ring hands them over
 	uint16_t n_punts_ = 0;
 	std::vector<rte_mbuf *> drops_;
 	uint16_t n_drops_ = 0;

@@ -142,12 +142,14 @@ void RelayStage::forward(rte_mbuf *m, const ParsedUdp &in, EntryRead found, cons
 		out.punt(m, PuntReason::unresolved, static_cast<uint8_t>(worker_));
 		return;
 	}
-	if (EndpointActivity *activity = shared_.table->activity(worker_, e.vni))
-		activity->leg[from].add(in.payload_len, tsc);
 	if (!rewrite_udp(m, in, ports[egress.port], mac, shared_.udp_port, e.leg[to])) {
 		out.drop(m, RelayDrop::no_route);
 		return;
 	}
+	// Only what is relayed is the leg's activity: the core counts it as
+	// forwarded and as the leg being alive.
+	if (EndpointActivity *activity = shared_.table->activity(worker_, e.vni))
+		activity->leg[from].add(in.payload_len, tsc);
 	bool in6 = !in.src.is_v4, out6 = !e.leg[to].is_v4;
 	c.forwarded_packets[in6][out6].add();
 	c.forwarded_bytes[in6][out6].add(in.payload_len);

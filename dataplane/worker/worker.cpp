@@ -103,6 +103,13 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 	output_.flush();
 }
 
+// A port wayportd brought up: ids between them have no queues to send on.
+bool Worker::is_port(uint16_t port) const
+{
+	return port < output_.ports() && port < destinations_.ports.size() &&
+	       (destinations_.ports[port].has_ipv4 || destinations_.ports[port].has_ipv6);
+}
+
 void Worker::inject_burst(rte_mbuf **pkts, uint16_t n)
 {
 	counters_.injected_packets.add(n);
@@ -113,7 +120,7 @@ void Worker::inject_burst(rte_mbuf **pkts, uint16_t n)
 		pm.flags |= meta_flags::injected;
 		if (pm.next == Stage::relay)
 			to_relay_[n_relay++] = m;
-		else if (pm.next == Stage::tx && pm.tx_port < output_.ports())
+		else if (pm.next == Stage::tx && is_port(pm.tx_port))
 			output_.tx(m, pm.tx_port);
 		else
 			output_.drop(m, OutputDrop::bad_inject);

@@ -77,6 +77,7 @@ public:
 private:
 	void classify_burst(rte_mbuf **pkts, uint16_t n);
 	void inject_burst(rte_mbuf **pkts, uint16_t n);
+	bool is_port(uint16_t port) const;
 
 	unsigned id_;
 	const DataplaneShared &shared_;

@@ -609,15 +609,9 @@ TEST_F(RelayStageTest, LegActivityCountsForwardedPacketsAndBytes)
 	}
 }
 
-// BUG: RelayStage::forward() (dataplane/stages/relay.cpp) adds the packet to
-// the sending leg's activity before rewrite_udp(), so a packet the rewrite
-// refuses (the egress port has no address of the leg's family, or the mbuf
-// no headroom) is dropped as no_route and still counted as relayed:
-// Server::apply_activity adds it to the core's forwarded metrics, the
-// leg's packets_rx and last_seen, while the worker's own forwarded counters
-// leave it out. The other no_route, an egress port out of range, is not
-// counted. Enable once activity is added only after a successful rewrite.
-TEST_F(RelayStageTest, DISABLED_NoRouteIsNotLegActivity)
+// A packet the rewrite refuses (no_route) is not the leg's activity: the
+// core would count it as relayed and the leg as alive.
+TEST_F(RelayStageTest, NoRouteIsNotLegActivity)
 {
 	const Case cases[] = {
 		{"egress port out of range", {.src = kA4, .vni = kVniNoPort}, dropped(RelayDrop::no_route)},

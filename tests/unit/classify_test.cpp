@@ -75,6 +75,43 @@ TEST(Classify, PayloadClasses)
 	EXPECT_EQ(classify_payload(Bytes{0x54, 0x53}).cls, PayloadClass::other);
 }
 
+// What the relay port does with a payload, beside its class: Tailscale's
+// server order, STUN and naked disco first, then any 8 bytes as Geneve.
+TEST(Classify, RelayViewIsTheServersLenientReading)
+{
+	struct Case {
+		const char *name;
+		Bytes payload;
+		RelayView relay;
+		PayloadClass cls;
+	};
+	Bytes magic_only(kDiscoMagic, kDiscoMagic + kDiscoMagicLen);
+	const Case cases[] = {
+		{"stun binding", stun_binding_request(), RelayView::stun_binding, PayloadClass::stun_binding},
+		{"naked disco", vec("pkt_alloc_req_A_to_R_naked_disco"), RelayView::disco, PayloadClass::disco},
+		{"disco magic alone", magic_only, RelayView::disco, PayloadClass::other},
+		{"bind", vec("pkt_bind_A_to_S"), RelayView::geneve_control, PayloadClass::geneve_disco},
+		{"relayed wireguard", vec("pkt_relayed_wg_init_A_to_B"), RelayView::geneve_data,
+		 PayloadClass::geneve_wireguard},
+		{"relayed disco ping", vec("pkt_relayed_ping_A_to_B"), RelayView::geneve_data, PayloadClass::geneve_disco},
+		{"unknown protocol", *from_hex("0000080000000100aabb"), RelayView::geneve_data, PayloadClass::other},
+		{"version 1, control", *from_hex("40807a11000001005453"), RelayView::geneve_control, PayloadClass::other},
+		{"naked wireguard initiation", vec("wg_handshake_initiation_captured"), RelayView::geneve_data,
+		 PayloadClass::wireguard},
+		{"exactly 8 bytes", Bytes(8, 0), RelayView::geneve_data, PayloadClass::other},
+		{"7 bytes", Bytes(7, 0), RelayView::too_short, PayloadClass::other},
+		{"empty", Bytes{}, RelayView::too_short, PayloadClass::other},
+	};
+	for (const Case &c : cases) {
+		PayloadInfo info = classify_payload(c.payload);
+		EXPECT_EQ(info.relay, c.relay) << c.name << ": " << to_string(info.relay);
+		EXPECT_EQ(info.cls, c.cls) << c.name << ": " << to_string(info.cls);
+	}
+	PayloadInfo relayed = classify_payload(vec("pkt_relayed_wg_init_A_to_B"));
+	EXPECT_EQ(relayed.wireguard, WireGuardType::initiation);
+	EXPECT_FALSE(relayed.geneve.control);
+}
+
 TEST(Classify, WireGuardTypesNeedTheirSizes)
 {
 	EXPECT_EQ(wireguard_type(wireguard(1, 148)), WireGuardType::initiation);

@@ -127,6 +127,7 @@ TEST(Wayportctl, DecodeClassifiesPayloads)
 	EXPECT_EQ(j["geneve"]["control"], false);
 	EXPECT_EQ(j["wireguard"]["type"], "initiation");
 	EXPECT_EQ(j["length"], 156);
+	EXPECT_EQ(j["relay_view"], "geneve_data");
 
 	j = wayportctl({"decode", to_hex(vec("pkt_challenge_S_to_A"))}).out_json();
 	EXPECT_EQ(j["class"], "geneve_disco");
@@ -134,14 +135,17 @@ TEST(Wayportctl, DecodeClassifiesPayloads)
 	EXPECT_EQ(j["disco"]["plaintext_length"], 74);
 	EXPECT_EQ(j["client_view"]["looks_like"], "disco");
 	EXPECT_EQ(j["client_view"]["geneve"], true);
+	EXPECT_EQ(j["relay_view"], "geneve_control");
 
 	j = wayportctl({"decode", "00010000" "2112a442" "0102030405060708090a0b0c"}).out_json();
 	EXPECT_EQ(j["class"], "stun_binding");
 	EXPECT_EQ(j["stun"]["transaction_id"], "0102030405060708090a0b0c");
+	EXPECT_EQ(j["relay_view"], "stun_binding");
 
 	j = wayportctl({"decode", "40807a11000001005453"}).out_json();
 	EXPECT_EQ(j["class"], "other");
 	EXPECT_EQ(j["lenient_geneve"]["version"], 1);
+	EXPECT_EQ(j["relay_view"], "geneve_control");  // any 8 bytes, as Tailscale's server reads them
 }
 
 TEST(Wayportctl, KeygenGivesAWorkingPair)

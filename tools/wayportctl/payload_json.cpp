@@ -76,7 +76,7 @@ json describe_payload(ByteSpan b)
 {
 	PayloadInfo info = classify_payload(b);
 	ClientView client = client_classify(b);
-	json j = {{"length", b.size()}, {"class", to_string(info.cls)},
+	json j = {{"length", b.size()}, {"class", to_string(info.cls)}, {"relay_view", to_string(info.relay)},
 		  {"client_view", {{"looks_like", to_string(client.kind)}, {"geneve", client.geneve}}}};
 
 	switch (info.cls) {
