@@ -24,22 +24,6 @@ const char *to_string(RelayDrop r)
 	return "unknown";
 }
 
-void relay_view(const rte_mbuf *m, const PacketMeta &pm, ParsedUdp &v)
-{
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset);
-	if (pm.l3 == L3::ipv4) {
-		v.src.set_v4(l3 + offsetof(rte_ipv4_hdr, src_addr), pm.src_port);
-		v.dst.set_v4(l3 + offsetof(rte_ipv4_hdr, dst_addr), pm.dst_port);
-	} else {
-		v.src.set_v6(l3 + offsetof(rte_ipv6_hdr, src_addr), pm.src_port);
-		v.dst.set_v6(l3 + offsetof(rte_ipv6_hdr, dst_addr), pm.dst_port);
-	}
-	v.l3_offset = pm.l3_offset;
-	v.payload_offset = pm.payload_offset;
-	v.payload_len = pm.payload_len;
-	v.udp_checksum = pm.l4_checksum;
-}
-
 RelayStage::RelayStage(const RelayShared &shared, unsigned worker, uint16_t capacity)
 	: shared_(shared), worker_(worker), data_(capacity), view_(capacity), vni_(capacity), found_(capacity),
 	  entry_(capacity)
