@@ -1,0 +1,201 @@
+// The control thread's way out: it has no TX queue, so every reply, probe
+// and held packet goes back to a worker over that worker's inject ring,
+// carrying in its PacketMeta where the worker sends it next.
+#include <gtest/gtest.h>
+
+#include <rte_ring.h>
+
+#include <memory>
+
+#include "controlplane/control/control.h"
+#include "controlplane/relay/random.h"
+#include "dataplane/stages/classify.h"
+#include "dataplane/wire/classify.h"
+#include "tests/dpdk/packet_builder.h"
+#include "tests/dpdk/ring_port.h"
+
+namespace wayport {
+namespace {
+
+constexpr int64_t kT0 = 1'000'000'000'000;
+constexpr uint16_t kPortId = 5;
+constexpr uint16_t kRelayPort = 7777;
+constexpr unsigned kWorkers = 2;
+
+AddrPort ap(const char *s)
+{
+	return *AddrPort::parse(s);
+}
+
+Bytes stun_request()
+{
+	return *from_hex("00010000" "2112a442" "0102030405060708090a0b0c");
+}
+
+class ControlTest : public testing::Test {
+protected:
+	ControlTest()
+		: slots_(64), qsbr_(kWorkers), table_(qsbr_, kWorkers),
+		  relay_(disco::PrivateKey::generate(), std::nullopt, {}, random_)
+	{
+		static int n = 0;
+		port_.port_id = kPortId;
+		port_.mac = {{0x02, 0, 0, 0, 0, 0x01}};
+		port_.ipv4 = ap("10.9.0.1:0");
+		port_.ipv4_prefix = 24;
+		for (unsigned w = 0; w < kWorkers; w++) {
+			std::string tag = "ct" + std::to_string(n) + "_" + std::to_string(w);
+			rings_.push_back({rte_ring_create((tag + "p").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ),
+					  rte_ring_create((tag + "i").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ)});
+			sources_.workers.push_back(&counters_[w]);
+		}
+		n++;
+		relay_.set_addr_ports({ap("10.9.0.1:7777")});
+		control_ = std::make_unique<Control>(relay_, table_, slots_, std::vector<Port>{port_}, NeighbourConfig{},
+						     rings_, test::test_pool(), nullptr, sources_, 1'000'000'000);
+		dest_.ports.resize(kPortId + 1u);
+		dest_.ports[kPortId] = egress_view({port_})[kPortId].addrs;
+		dest_.relay_port = kRelayPort;
+	}
+
+	~ControlTest() override
+	{
+		control_.reset();  // frees what is still queued either way
+		for (const WorkerRings &r : rings_) {
+			rte_ring_free(r.punt);
+			rte_ring_free(r.inject);
+		}
+	}
+
+	// A frame from src to the relay port as worker `worker` punts it.
+	rte_mbuf *punted(const AddrPort &src, const Bytes &payload, PuntReason reason, unsigned worker, uint32_t aux = 0)
+	{
+		test::Frame f;
+		f.src = src;
+		f.dst = ap("10.9.0.1:7777");
+		f.payload = payload;
+		rte_mbuf *m = test::build_udp(test::test_pool(), f);
+		m->port = kPortId;
+		PacketMeta &pm = meta(m);
+		EXPECT_EQ(classify(m, dest_, pm), Stage::relay);
+		pm.next = Stage::control;
+		pm.reason = static_cast<uint8_t>(reason);
+		pm.worker = static_cast<uint8_t>(worker);
+		pm.aux = aux;
+		return m;
+	}
+
+	void punt(rte_mbuf *m, unsigned worker) { ASSERT_EQ(rte_ring_enqueue(rings_[worker].punt, m), 0); }
+
+	// What the control thread handed worker `worker`, oldest first.
+	std::vector<rte_mbuf *> injected(unsigned worker)
+	{
+		std::vector<rte_mbuf *> out;
+		void *m;
+		while (rte_ring_dequeue(rings_[worker].inject, &m) == 0)
+			out.push_back(static_cast<rte_mbuf *>(m));
+		return out;
+	}
+
+	static void free_all(const std::vector<rte_mbuf *> &v)
+	{
+		for (rte_mbuf *m : v)
+			rte_pktmbuf_free(m);
+	}
+
+	Port port_;
+	NeighbourSlots slots_;
+	Qsbr qsbr_;
+	RelayTable table_;
+	relay::SystemRandom random_;
+	relay::Server relay_;
+	WorkerCounters counters_[kWorkers];
+	StatusSources sources_;
+	std::vector<WorkerRings> rings_;
+	Destinations dest_;
+	std::unique_ptr<Control> control_;
+};
+
+TEST_F(ControlTest, ReplyGoesBackThroughTheWorkerThatPunted)
+{
+	AddrPort client = ap("10.9.0.7:4242");
+	punt(punted(client, stun_request(), PuntReason::stun, 1), 1);
+	control_->poll(kT0, 0);
+	EXPECT_TRUE(injected(0).empty());
+	auto out = injected(1);
+	ASSERT_EQ(out.size(), 1u);
+	const PacketMeta &pm = meta(out[0]);
+	EXPECT_EQ(pm.next, Stage::tx);
+	EXPECT_EQ(pm.tx_port, kPortId);
+	test::Received r;
+	ASSERT_TRUE(test::read_udp(out[0], r));
+	EXPECT_EQ(r.dst, client);
+	EXPECT_EQ(r.src, ap("10.9.0.1:7777"));
+	EXPECT_TRUE(r.checksums_ok);
+	EXPECT_TRUE(is_stun(r.payload));
+	EXPECT_EQ(control_->counters().stun_replies, 1u);
+	EXPECT_EQ(control_->counters().tx_sent, 1u);
+	free_all(out);
+}
+
+TEST_F(ControlTest, ProbesLeaveThroughWorkerZero)
+{
+	// A new neighbour is probed at once (an ARP request), outside any punt.
+	ASSERT_TRUE(control_->host().neighbours().slot_for(kPortId, ap("10.9.0.7:0"), kT0));
+	auto out = injected(0);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_TRUE(injected(1).empty());
+	EXPECT_EQ(meta(out[0]).next, Stage::tx);
+	EXPECT_EQ(meta(out[0]).tx_port, kPortId);
+	EXPECT_EQ(test::mbuf_bytes(out[0])[12], 0x08);  // ARP: ethertype 0x0806
+	EXPECT_EQ(test::mbuf_bytes(out[0])[13], 0x06);
+	free_all(out);
+}
+
+TEST_F(ControlTest, HeldPacketReturnsToItsWorkerWhenTheNextHopResolves)
+{
+	AddrPort hop = ap("10.9.0.8:0");
+	auto slot = control_->host().neighbours().slot_for(kPortId, hop, kT0);
+	ASSERT_TRUE(slot);
+	free_all(injected(0));  // the probe
+
+	rte_mbuf *m = punted(ap("10.9.0.7:4242"), Bytes(40, 0x11), PuntReason::unresolved, 1, *slot);
+	Bytes before = test::mbuf_bytes(m);
+	punt(m, 1);
+	control_->poll(kT0, 0);
+	EXPECT_TRUE(injected(1).empty());
+	EXPECT_EQ(control_->host().neighbours().counters().queued, 1u);
+
+	rte_ether_addr mac{{0x02, 0, 0, 0, 0, 0x08}};
+	control_->host().neighbours().learn(kPortId, hop, mac, kT0 + 1);
+	auto out = injected(1);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_TRUE(injected(0).empty());
+	const PacketMeta &pm = meta(out[0]);
+	EXPECT_EQ(pm.next, Stage::relay);  // through the relay stage again, like any packet
+	EXPECT_EQ(pm.worker, 1u);
+	EXPECT_EQ(test::mbuf_bytes(out[0]), before);  // untouched: the relay stage rewrites it
+	EXPECT_EQ(control_->counters().held_forwarded, 1u);
+	free_all(out);
+}
+
+TEST_F(ControlTest, FullInjectRingIsCountedAndFreesThePacket)
+{
+	// Fill worker 1's inject ring (63 of 64 slots usable) behind the
+	// control thread's back.
+	std::vector<rte_mbuf *> filler;
+	for (int i = 0; i < 63; i++) {
+		filler.push_back(rte_pktmbuf_alloc(test::test_pool()));
+		ASSERT_EQ(rte_ring_enqueue(rings_[1].inject, filler.back()), 0);
+	}
+	unsigned in_use = rte_mempool_in_use_count(test::test_pool());
+	punt(punted(ap("10.9.0.7:4242"), stun_request(), PuntReason::stun, 1), 1);
+	control_->poll(kT0, 0);
+	EXPECT_EQ(control_->counters().tx_failed, 1u);
+	EXPECT_EQ(control_->counters().tx_sent, 0u);
+	EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use);  // the reply was freed
+	free_all(injected(1));
+}
+
+} // namespace
+} // namespace wayport
