@@ -39,14 +39,7 @@ bool register_packet_meta()
 FlowKey flow_key(const rte_mbuf *m, const PacketMeta &pm)
 {
 	FlowKey k;
-	const auto *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset);
-	if (pm.l3 == L3::ipv4) {
-		k.src.set_v4(l3 + offsetof(rte_ipv4_hdr, src_addr), pm.src_port);
-		k.dst.set_v4(l3 + offsetof(rte_ipv4_hdr, dst_addr), pm.dst_port);
-	} else {
-		k.src.set_v6(l3 + offsetof(rte_ipv6_hdr, src_addr), pm.src_port);
-		k.dst.set_v6(l3 + offsetof(rte_ipv6_hdr, dst_addr), pm.dst_port);
-	}
+	read_addrs(m, pm, k.src, k.dst);
 	k.proto = pm.proto;
 	return k;
 }

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <vector>
 
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/packet/meta.h"
@@ -84,14 +83,7 @@ private:
 // a quarter of the relay stage's cycles).
 inline void relay_view(const rte_mbuf *m, const PacketMeta &pm, ParsedUdp &v)
 {
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset);
-	if (pm.l3 == L3::ipv4) {
-		v.src.set_v4(l3 + offsetof(rte_ipv4_hdr, src_addr), pm.src_port);
-		v.dst.set_v4(l3 + offsetof(rte_ipv4_hdr, dst_addr), pm.dst_port);
-	} else {
-		v.src.set_v6(l3 + offsetof(rte_ipv6_hdr, src_addr), pm.src_port);
-		v.dst.set_v6(l3 + offsetof(rte_ipv6_hdr, dst_addr), pm.dst_port);
-	}
+	read_addrs(m, pm, v.src, v.dst);
 	v.l3_offset = pm.l3_offset;
 	v.payload_offset = pm.payload_offset;
 	v.payload_len = pm.payload_len;

@@ -31,6 +31,18 @@ Destinations destinations_of(const DataplaneShared &shared)
 	return d;
 }
 
+// The stages' vectors hold one burst; longer vectors go in slices.
+template <typename Pass>
+void in_slices(rte_mbuf **pkts, uint16_t n, uint16_t burst, Pass pass)
+{
+	while (n > 0) {
+		uint16_t k = std::min(n, burst);
+		pass(pkts, k);
+		pkts += k;
+		n = static_cast<uint16_t>(n - k);
+	}
+}
+
 } // namespace
 
 Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> rx, uint16_t tx_queue,
@@ -45,23 +57,12 @@ Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> 
 
 void Worker::process(rte_mbuf **pkts, uint16_t n)
 {
-	// The stages' vectors hold one burst; longer vectors go in slices.
-	while (n > 0) {
-		uint16_t k = std::min(n, burst_);
-		classify_burst(pkts, k);
-		pkts += k;
-		n = static_cast<uint16_t>(n - k);
-	}
+	in_slices(pkts, n, burst_, [this](rte_mbuf **p, uint16_t k) { classify_burst(p, k); });
 }
 
 void Worker::process_injected(rte_mbuf **pkts, uint16_t n)
 {
-	while (n > 0) {
-		uint16_t k = std::min(n, burst_);
-		inject_burst(pkts, k);
-		pkts += k;
-		n = static_cast<uint16_t>(n - k);
-	}
+	in_slices(pkts, n, burst_, [this](rte_mbuf **p, uint16_t k) { inject_burst(p, k); });
 }
 
 void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
