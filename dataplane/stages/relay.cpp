@@ -36,7 +36,7 @@ void RelayStage::run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCount
 	c.stage(CountedStage::relay, n);
 
 	// Pass 1: what the payload is; start fetching each data packet's
-	// table entry and activity line for passes 2 and 3.
+	// table entry for pass 2.
 	uint16_t nd = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		rte_mbuf *m = pkts[i];
@@ -63,16 +63,19 @@ void RelayStage::run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCount
 		relay_view(m, pm, view_[nd]);
 		vni_[nd] = info.geneve.vni;
 		table.prefetch(info.geneve.vni);
-		table.prefetch_activity(worker_, info.geneve.vni);
 		nd++;
 	}
 
-	// Pass 2: copy the entries, whose lines are arriving. A pass of its
-	// own, so the copies are settled in cache before pass 3 reads them
-	// back in other widths (straight after, that would stall on store
-	// forwarding).
-	for (uint16_t k = 0; k < nd; k++)
+	// Pass 2: copy the entries, whose lines are arriving, and start
+	// fetching the activity lines pass 3 writes. A pass of its own, so the
+	// copies are settled in cache before pass 3 reads them back in other
+	// widths (straight after, that would stall on store forwarding). The
+	// activity prefetch waits until here: issued in pass 1 as well, two
+	// misses per packet back to back ran the core out of miss buffers.
+	for (uint16_t k = 0; k < nd; k++) {
+		table.prefetch_activity(worker_, vni_[k]);
 		found_[k] = table.read(vni_[k], entry_[k]);
+	}
 
 	// Pass 3: forward.
 	uint64_t tsc = rte_rdtsc();
