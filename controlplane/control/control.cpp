@@ -43,8 +43,8 @@ rte_mbuf *Control::alloc()
 
 bool Control::inject(rte_mbuf *m, unsigned worker)
 {
-	rte_ring *r = rings_.at(worker < rings_.size() ? worker : 0).inject;
-	if (rte_ring_sp_enqueue(r, m) == 0)
+	// A worker id from a packet's metadata is checked, not trusted.
+	if (!rings_.empty() && rte_ring_sp_enqueue(rings_[worker < rings_.size() ? worker : 0].inject, m) == 0)
 		return true;
 	rte_pktmbuf_free(m);
 	return false;

@@ -6,12 +6,12 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/parse.h"
+#include "dataplane/packet/udp_view.h"
 #include "dataplane/wire/bytes.h"
 
 namespace wayport {
 
-// in describes m as parse_ingress read it. False when the mbuf has no room
+// in describes m as relay_view read it. False when the mbuf has no room
 // for the payload; m is then unchanged.
 bool udp_reply(rte_mbuf *m, const ParsedUdp &in, const uint8_t our_mac[6], ByteSpan payload);
 

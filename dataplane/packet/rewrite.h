@@ -7,7 +7,7 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/parse.h"
+#include "dataplane/packet/udp_view.h"
 #include "dataplane/ports/port.h"
 
 namespace wayport {

@@ -4,8 +4,9 @@
 
 namespace wayport {
 
-Output::Output(WorkerCounters &counters, uint16_t ports, uint16_t tx_queue, rte_ring *punt_ring, uint16_t capacity)
-	: counters_(counters), tx_queue_(tx_queue), punt_ring_(punt_ring), capacity_(capacity), tx_(ports),
+Output::Output(WorkerCounters &counters, uint8_t worker, uint16_t ports, uint16_t tx_queue, rte_ring *punt_ring,
+	       uint16_t capacity)
+	: counters_(counters), worker_(worker), tx_queue_(tx_queue), punt_ring_(punt_ring), capacity_(capacity), tx_(ports),
 	  punts_(capacity), reasons_(capacity), drops_(capacity)
 {
 	for (auto &b : tx_)
@@ -42,12 +43,11 @@ void Output::enqueue_punts()
 	counters_.stage(CountedStage::output, n_punts_);
 	unsigned queued = rte_ring_sp_enqueue_burst(punt_ring_, reinterpret_cast<void **>(punts_.data()), n_punts_,
 						    nullptr);
-	// Counted once: as punted by reason if the ring took it, else as ring_full.
-	// The control thread owns what it took, so the reasons are read first.
-	for (unsigned k = 0; k < n_punts_; k++)
-		reasons_[k] = meta(punts_[k]).reason;
+	// Counted once: as punted by reason if the ring took it, else as
+	// ring_full. The reasons come from our own array: what the ring took is
+	// the control thread's now, its metadata no longer ours to read.
 	for (unsigned k = 0; k < queued; k++)
-		counters_.punt(static_cast<PuntReason>(reasons_[k]));
+		counters_.punt(reasons_[k]);
 	if (queued < n_punts_) {
 		counters_.drop(OutputDrop::ring_full, n_punts_ - queued);
 		rte_pktmbuf_free_bulk(punts_.data() + queued, n_punts_ - queued);

@@ -20,9 +20,11 @@ namespace wayport {
 
 class Output {
 public:
-	// ports: how many DPDK port ids to buffer for. capacity: the most
-	// packets one graph pass hands over (a burst).
-	Output(WorkerCounters &counters, uint16_t ports, uint16_t tx_queue, rte_ring *punt_ring, uint16_t capacity);
+	// worker: whose output this is (punts carry it back). ports: how many
+	// DPDK port ids to buffer for. capacity: the most packets one graph
+	// pass hands over (a burst).
+	Output(WorkerCounters &counters, uint8_t worker, uint16_t ports, uint16_t tx_queue, rte_ring *punt_ring,
+	       uint16_t capacity);
 	~Output();
 	Output(const Output &) = delete;
 	Output &operator=(const Output &) = delete;
@@ -37,12 +39,13 @@ public:
 			send(port);
 	}
 
-	void punt(rte_mbuf *m, PuntReason r, uint8_t worker)
+	void punt(rte_mbuf *m, PuntReason r)
 	{
 		PacketMeta &pm = meta(m);
 		pm.next = Stage::control;
 		pm.reason = static_cast<uint8_t>(r);
-		pm.worker = worker;
+		pm.worker = worker_;
+		reasons_[n_punts_] = r;
 		punts_[n_punts_++] = m;
 		if (n_punts_ == capacity_)
 			enqueue_punts();
@@ -72,12 +75,13 @@ private:
 	void free_drops();
 
 	WorkerCounters &counters_;
+	uint8_t worker_;
 	uint16_t tx_queue_;
 	rte_ring *punt_ring_;
 	uint16_t capacity_;
 	std::vector<TxBuffer> tx_;  // by egress port id
 	std::vector<rte_mbuf *> punts_;
-	std::vector<uint8_t> reasons_;  // punts_' PuntReasons, read before the ring hands them over
+	std::vector<PuntReason> reasons_;  // of punts_, by index
 	uint16_t n_punts_ = 0;
 	std::vector<rte_mbuf *> drops_;
 	uint16_t n_drops_ = 0;

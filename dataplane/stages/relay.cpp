@@ -45,16 +45,16 @@ void RelayStage::run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCount
 		PayloadInfo info = classify_payload(payload);
 		switch (info.relay) {
 		case RelayView::stun_binding:
-			out.punt(m, PuntReason::stun, static_cast<uint8_t>(worker_));
+			out.punt(m, PuntReason::stun);
 			continue;
 		case RelayView::disco:
-			out.punt(m, PuntReason::disco, static_cast<uint8_t>(worker_));
+			out.punt(m, PuntReason::disco);
 			continue;
 		case RelayView::too_short:
 			out.drop(m, RelayDrop::short_payload);
 			continue;
 		case RelayView::geneve_control:
-			out.punt(m, PuntReason::relay_control, static_cast<uint8_t>(worker_));
+			out.punt(m, PuntReason::relay_control);
 			continue;
 		case RelayView::geneve_data:
 			break;
@@ -126,7 +126,7 @@ void RelayStage::forward(rte_mbuf *m, const ParsedUdp &in, EntryRead found, cons
 			return;
 		}
 		pm.aux = egress.neighbour;
-		out.punt(m, PuntReason::unresolved, static_cast<uint8_t>(worker_));
+		out.punt(m, PuntReason::unresolved);
 		return;
 	}
 	if (!rewrite_udp(m, in, ports[egress.port], mac, shared_.udp_port, e.leg[to])) {

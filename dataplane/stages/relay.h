@@ -21,7 +21,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/packet/meta.h"
-#include "dataplane/packet/parse.h"
+#include "dataplane/packet/udp_view.h"
 #include "dataplane/packet/rewrite.h"
 #include "dataplane/tables/neighbour_slots.h"
 #include "dataplane/tables/relay_table.h"

@@ -50,7 +50,7 @@ Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> 
 	: id_(id), shared_(shared), rx_(std::move(rx)), inject_ring_(inject), burst_(std::min(burst, kMaxBurst)),
 	  destinations_(destinations_of(shared)),
 	  relay_shared_{shared.relay, shared.neighbours, &shared.ports, shared.relay_port},
-	  output_(counters_, static_cast<uint16_t>(shared.ports.size()), tx_queue, punt, burst_),
+	  output_(counters_, static_cast<uint8_t>(id), static_cast<uint16_t>(shared.ports.size()), tx_queue, punt, burst_),
 	  relay_(relay_shared_, id, burst_), to_relay_(burst_)
 {
 }
@@ -89,8 +89,10 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 			to_relay_[n_relay++] = m;
 			break;
 		case Stage::control:
-			output_.punt(m, static_cast<PuntReason>(pm.reason), static_cast<uint8_t>(id_));
+			output_.punt(m, static_cast<PuntReason>(pm.reason));
 			break;
+		// classify answers relay, control or drop only; tx and count are
+		// listed for -Wswitch.
 		case Stage::drop:
 		case Stage::tx:
 		case Stage::count:

@@ -23,6 +23,7 @@
 #include "dataplane/stages/punt.h"
 #include "dataplane/worker/counters.h"
 #include "dataplane/worker/worker.h"
+#include "tests/dataplane/counter_names.h"
 #include "tests/dpdk/packet_builder.h"
 #include "tests/dpdk/ring_port.h"
 
@@ -31,6 +32,12 @@ namespace {
 
 using test::Frame;
 using test::Received;
+using test::CounterMap;
+using test::counter_map;
+using test::counter_delta;
+using test::expect_counters;
+using test::drop_key;
+using test::forwarded_key;
 
 constexpr uint16_t kRelayPort = 7777;
 // Not 0, so a punt that does not say which worker it came from shows.
@@ -119,47 +126,6 @@ const Case kCases[] = {
 	{"held relay data, endpoint gone", Handed::held, Stage::relay, TxPort::ours, Meanwhile::erased, Fate::dropped,
 	 drop_index(RelayDrop::unknown_vni)},
 };
-
-std::string drop_key(size_t index)
-{
-	DropName n = drop_name(index);
-	return std::string("dropped ") + n.stage + "/" + n.reason;
-}
-
-// Every counter, by name, so a mismatch says which.
-std::map<std::string, uint64_t> totals(const WorkerCounters &c)
-{
-	std::map<std::string, uint64_t> t;
-	t["rx_packets"] = c.rx_packets.get();
-	t["rx_bytes"] = c.rx_bytes.get();
-	t["rx_bursts"] = c.rx_bursts.get();
-	t["tx_packets"] = c.tx_packets.get();
-	t["tx_bytes"] = c.tx_bytes.get();
-	t["injected_packets"] = c.injected_packets.get();
-	for (size_t s = 0; s < kCountedStages; s++)
-		t[std::string("stage ") + to_string(static_cast<CountedStage>(s))] = c.stage_packets[s].get();
-	for (int in6 = 0; in6 < 2; in6++) {
-		for (int out6 = 0; out6 < 2; out6++) {
-			std::string which = "[" + std::to_string(in6) + "][" + std::to_string(out6) + "]";
-			t["forwarded packets " + which] = c.forwarded_packets[in6][out6].get();
-			t["forwarded bytes " + which] = c.forwarded_bytes[in6][out6].get();
-		}
-	}
-	for (size_t r = 0; r < kPuntReasons; r++)
-		t[std::string("punted ") + to_string(static_cast<PuntReason>(r))] = c.punted[r].get();
-	for (size_t i = 0; i < kDropCount; i++)
-		t[drop_key(i)] = c.drops[i].get();
-	return t;
-}
-
-std::map<std::string, uint64_t> delta(const std::map<std::string, uint64_t> &after,
-				      const std::map<std::string, uint64_t> &before)
-{
-	std::map<std::string, uint64_t> d;
-	for (const auto &[name, value] : after)
-		d[name] = value - before.at(name);
-	return d;
-}
 
 class InjectTest : public testing::Test {
 protected:
@@ -310,10 +276,10 @@ protected:
 	}
 
 	// The counters one handed-back packet of c must move.
-	std::map<std::string, uint64_t> want_delta(const Case &c, size_t sent_len)
+	CounterMap want_delta(const Case &c, size_t sent_len)
 	{
 		WorkerCounters zero;
-		auto d = totals(zero);
+		auto d = counter_map(zero);
 		d["injected_packets"] = 1;
 		d["stage output"] = 1;
 		if (c.next == Stage::relay)
@@ -325,8 +291,8 @@ protected:
 			d["tx_bytes"] = sent_len;
 		}
 		if (c.fate == Fate::as_fresh) {
-			d["forwarded packets [0][0]"] = 1;
-			d["forwarded bytes [0][0]"] = geneve_wg_payload(kVni, 0).size();
+			d["forwarded packets " + forwarded_key(false, false)] = 1;
+			d["forwarded bytes " + forwarded_key(false, false)] = geneve_wg_payload(kVni, 0).size();
 		}
 		return d;
 	}
@@ -365,7 +331,7 @@ TEST_F(InjectTest, Cases)
 			meta(m).next = c.next;
 		}
 
-		auto before = totals(worker_->counters());
+		auto before = counter_map(worker_->counters());
 		worker_->process_injected(&m, 1);
 		std::vector<rte_mbuf *> out = port_.sent();
 		EXPECT_EQ(rte_ring_count(punt_), 0u) << "nothing handed back is punted again";
@@ -382,10 +348,7 @@ TEST_F(InjectTest, Cases)
 			}
 		}
 		size_t sent_len = out.size() == 1 ? rte_pktmbuf_pkt_len(out[0]) : 0;
-		auto got = delta(totals(worker_->counters()), before);
-		auto want_counts = want_delta(c, sent_len);
-		for (const auto &[name, value] : got)
-			EXPECT_EQ(value, want_counts.at(name)) << name;
+		expect_counters(counter_delta(counter_map(worker_->counters()), before), want_delta(c, sent_len));
 		for (rte_mbuf *s : out)
 			rte_pktmbuf_free(s);
 		EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use) << "leaked";

@@ -109,7 +109,7 @@ public:
 		uint16_t highest = 0;
 		for (const test::RingPort &p : ports_)
 			highest = std::max(highest, p.port_id);
-		out_.emplace(counters_, static_cast<uint16_t>(highest + 1), 0, punt_, c.capacity);
+		out_.emplace(counters_, kWorker, static_cast<uint16_t>(highest + 1), 0, punt_, c.capacity);
 	}
 
 	~Rig()
@@ -182,7 +182,7 @@ TEST(OutputTest, Cases)
 				if (i < c.tx)
 					rig.out().tx(*next++, rig.port(i));
 				if (i < c.punts)
-					rig.out().punt(*next++, kPuntReason, kWorker);
+					rig.out().punt(*next++, kPuntReason);
 				if (i < c.drops)
 					rig.out().drop(*next++, kDropReason);
 			}
@@ -220,7 +220,7 @@ TEST(OutputTest, ARefusedPuntIsCountedOnlyAsRingFull)
 	Rig rig(c);
 	ASSERT_TRUE(rig.ready());
 	for (unsigned i = 0; i < c.punts; i++)
-		rig.out().punt(frame(), kPuntReason, kWorker);
+		rig.out().punt(frame(), kPuntReason);
 	rig.out().flush();
 	EXPECT_EQ(rig.counters().dropped(OutputDrop::ring_full), 3u);
 	EXPECT_EQ(rig.counters().punts(kPuntReason), 3u) << "only what the control thread got";

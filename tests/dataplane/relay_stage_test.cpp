@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include "dataplane/wire/disco_frame.h"
 #include "dataplane/wire/geneve.h"
 #include "dataplane/worker/counters.h"
+#include "tests/dataplane/counter_names.h"
 #include "tests/dpdk/packet_builder.h"
 #include "tests/dpdk/ring_port.h"
 
@@ -39,6 +41,12 @@ namespace wayport {
 namespace {
 
 using test::Received;
+using test::CounterMap;
+using test::counter_map;
+using test::expect_counters;
+using test::drop_key;
+using test::punt_key;
+using test::forwarded_key;
 
 constexpr uint16_t kRelayPort = 7777;
 // Not 0, so a punt that does not say which worker it came from shows.
@@ -209,53 +217,6 @@ size_t frame_len(const AddrPort &to, size_t payload_len)
 	return 14 + (to.is_v4 ? 20 : 40) + 8 + payload_len;
 }
 
-std::string forwarded_key(bool in6, bool out6)
-{
-	return std::string(in6 ? "v6" : "v4") + "->" + (out6 ? "v6" : "v4");
-}
-
-std::string drop_key(size_t index)
-{
-	DropName n = drop_name(index);
-	return std::string("dropped ") + n.stage + "/" + n.reason;
-}
-
-std::string punt_key(PuntReason r)
-{
-	return std::string("punted ") + to_string(r);
-}
-
-// Every counter, by name, so a mismatch says which.
-std::map<std::string, uint64_t> totals(const WorkerCounters &c)
-{
-	std::map<std::string, uint64_t> t;
-	t["rx_packets"] = c.rx_packets.get();
-	t["rx_bytes"] = c.rx_bytes.get();
-	t["rx_bursts"] = c.rx_bursts.get();
-	t["tx_packets"] = c.tx_packets.get();
-	t["tx_bytes"] = c.tx_bytes.get();
-	t["injected_packets"] = c.injected_packets.get();
-	for (size_t s = 0; s < kCountedStages; s++)
-		t[std::string("stage ") + to_string(static_cast<CountedStage>(s))] = c.stage_packets[s].get();
-	for (int in6 = 0; in6 < 2; in6++) {
-		for (int out6 = 0; out6 < 2; out6++) {
-			t["forwarded packets " + forwarded_key(in6, out6)] = c.forwarded_packets[in6][out6].get();
-			t["forwarded bytes " + forwarded_key(in6, out6)] = c.forwarded_bytes[in6][out6].get();
-		}
-	}
-	for (size_t r = 0; r < kPuntReasons; r++)
-		t[punt_key(static_cast<PuntReason>(r))] = c.punted[r].get();
-	for (size_t i = 0; i < kDropCount; i++)
-		t[drop_key(i)] = c.drops[i].get();
-	return t;
-}
-
-void expect_totals(const std::map<std::string, uint64_t> &got, const std::map<std::string, uint64_t> &want)
-{
-	for (const auto &[name, value] : got)
-		EXPECT_EQ(value, want.at(name)) << name;
-}
-
 std::string mac_hex(const uint8_t *mac)
 {
 	return to_hex(ByteSpan(mac, 6));
@@ -371,6 +332,26 @@ protected:
 			meta(m).flags |= meta_flags::injected;
 	}
 
+	// A packet for every case, all run as one vector, each checked to have
+	// landed where its case says; the caller releases them.
+	std::vector<Packet> run_all(std::span<const Case> cases, WorkerCounters &counters)
+	{
+		std::vector<Packet> pkts;
+		for (const Case &c : cases) {
+			add(c, pkts);
+			if (HasFatalFailure()) {
+				ADD_FAILURE() << "building " << c.name;
+				return pkts;
+			}
+		}
+		run(pkts, counters);
+		for (const Packet &p : pkts) {
+			SCOPED_TRACE(p.c->name);
+			expect_landed(p);
+		}
+		return pkts;
+	}
+
 	// One run() over pkts and a flush, then where each packet went: on a
 	// port's TX ring, on the punt ring, or freed.
 	void run(std::vector<Packet> &pkts, WorkerCounters &c)
@@ -383,7 +364,7 @@ protected:
 			rte_mbuf_refcnt_update(p.m, 1);
 			v.push_back(p.m);
 		}
-		Output out(c, static_cast<uint16_t>(egress_.size()), 0, punt_, kCapacity);
+		Output out(c, static_cast<uint8_t>(kWorker), static_cast<uint16_t>(egress_.size()), 0, punt_, kCapacity);
 		RelayStage stage(relay_shared_, kWorker, kCapacity);
 		stage.run(v.data(), static_cast<uint16_t>(v.size()), out, c);
 		out.flush();
@@ -474,10 +455,10 @@ protected:
 	}
 
 	// What the counters must say after one run() over pkts.
-	std::map<std::string, uint64_t> want_totals(const std::vector<Packet> &pkts)
+	CounterMap want_totals(const std::vector<Packet> &pkts)
 	{
 		WorkerCounters zero;
-		auto t = totals(zero);
+		auto t = counter_map(zero);
 		t["stage relay"] = pkts.size();
 		t["stage output"] = pkts.size();
 		for (const Packet &p : pkts) {
@@ -524,7 +505,7 @@ TEST_F(RelayStageTest, Cases)
 		WorkerCounters counters;
 		run(pkts, counters);
 		expect_landed(pkts[0]);
-		expect_totals(totals(counters), want_totals(pkts));
+		expect_counters(counter_map(counters), want_totals(pkts));
 		release(pkts);
 		EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use);
 	}
@@ -533,18 +514,10 @@ TEST_F(RelayStageTest, Cases)
 TEST_F(RelayStageTest, AllCasesInOneVector)
 {
 	unsigned in_use = rte_mempool_in_use_count(test::test_pool());
-	std::vector<Packet> pkts;
-	for (const Case &c : kCases) {
-		add(c, pkts);
-		ASSERT_FALSE(HasFatalFailure()) << c.name;
-	}
 	WorkerCounters counters;
-	run(pkts, counters);
-	for (const Packet &p : pkts) {
-		SCOPED_TRACE(p.c->name);
-		expect_landed(p);
-	}
-	expect_totals(totals(counters), want_totals(pkts));
+	std::vector<Packet> pkts = run_all(kCases, counters);
+	ASSERT_FALSE(HasFatalFailure());
+	expect_counters(counter_map(counters), want_totals(pkts));
 	release(pkts);
 	EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use);
 }
@@ -564,17 +537,9 @@ TEST_F(RelayStageTest, LegActivityCountsForwardedPacketsAndBytes)
 		{"one leg bound", {.src = kA4, .vni = kVniHalf}, dropped(RelayDrop::not_bound)},
 		{"next hop unresolved", {.src = kA4, .vni = kVniUnresolved}, punted(PuntReason::unresolved, kUnresolved)},
 	};
-	std::vector<Packet> pkts;
-	for (const Case &c : cases) {
-		add(c, pkts);
-		ASSERT_FALSE(HasFatalFailure()) << c.name;
-	}
 	WorkerCounters counters;
-	run(pkts, counters);
-	for (const Packet &p : pkts) {
-		SCOPED_TRACE(p.c->name);
-		expect_landed(p);
-	}
+	std::vector<Packet> pkts = run_all(cases, counters);
+	ASSERT_FALSE(HasFatalFailure());
 	release(pkts);
 
 	uint64_t data = payload(Payload::data, 0).size(), header = kGeneveHeaderLen;
@@ -618,16 +583,11 @@ TEST_F(RelayStageTest, NoRouteIsNotLegActivity)
 		{"egress port without the leg's family", {.src = kA4, .vni = kVniNoFamily},
 		 dropped(RelayDrop::no_route)},
 	};
-	std::vector<Packet> pkts;
-	for (const Case &c : cases) {
-		add(c, pkts);
-		ASSERT_FALSE(HasFatalFailure()) << c.name;
-	}
 	WorkerCounters counters;
-	run(pkts, counters);
+	std::vector<Packet> pkts = run_all(cases, counters);
+	ASSERT_FALSE(HasFatalFailure());
 	for (const Packet &p : pkts) {
 		SCOPED_TRACE(p.c->name);
-		expect_landed(p);
 		const EndpointActivity *a = table_->activity(kWorker, p.c->in.vni);
 		ASSERT_NE(a, nullptr);
 		EXPECT_EQ(a->leg[0].packets.get(), 0u);

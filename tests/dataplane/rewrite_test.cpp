@@ -6,7 +6,7 @@
 #include <cstring>
 #include <random>
 
-#include "dataplane/packet/parse.h"
+#include "dataplane/packet/udp_view.h"
 #include "dataplane/packet/rewrite.h"
 #include "tests/dpdk/packet_builder.h"
 #include "tests/dpdk/ring_port.h"

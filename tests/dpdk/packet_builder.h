@@ -3,7 +3,7 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/parse.h"
+#include "dataplane/packet/udp_view.h"
 #include "dataplane/ports/port.h"
 #include "dataplane/wire/addr.h"
 #include "dataplane/wire/bytes.h"
