@@ -17,19 +17,9 @@
 
 #include "dataplane/packet/meta.h"
 #include "dataplane/ports/port.h"
+#include "dataplane/stages/drops.h"
 
 namespace wayport {
-
-enum class ClassifyDrop : uint8_t {
-	unknown_port,   // arrived on a port that has no entry in the destination table
-	multi_segment,  // chained mbuf; the fast path reads one segment
-	malformed,      // truncated or inconsistent Ethernet, IP, extension or L4 header
-	fragment,       // IPv4 fragment or IPv6 fragment header; not reassembled
-	not_for_us,     // another address, ethertype or protocol, or a node address and port no stage takes
-	count
-};
-
-const char *to_string(ClassifyDrop r);
 
 // Built from the configuration before the workers start; read-only after.
 struct Destinations {

@@ -4,8 +4,6 @@
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
-#include "dataplane/stages/output.h"
-#include "dataplane/wire/classify.h"
 
 namespace wayport {
 
@@ -30,41 +28,14 @@ RelayStage::RelayStage(const RelayShared &shared, unsigned worker, uint16_t capa
 {
 }
 
-void RelayStage::run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCounters &c)
+void RelayStage::finish(Output &out, WorkerCounters &c)
 {
 	const RelayTable &table = *shared_.table;
-	c.stage(CountedStage::relay, n);
-
-	// Pass 1: what the payload is; start fetching each data packet's
-	// table entry for pass 2.
-	uint16_t nd = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		rte_mbuf *m = pkts[i];
-		const PacketMeta &pm = meta(m);
-		ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.payload_offset), pm.payload_len);
-		PayloadInfo info = classify_payload(payload);
-		switch (info.relay) {
-		case RelayView::stun_binding:
-			out.punt(m, PuntReason::stun);
-			continue;
-		case RelayView::disco:
-			out.punt(m, PuntReason::disco);
-			continue;
-		case RelayView::too_short:
-			out.drop(m, RelayDrop::short_payload);
-			continue;
-		case RelayView::geneve_control:
-			out.punt(m, PuntReason::relay_control);
-			continue;
-		case RelayView::geneve_data:
-			break;
-		}
-		data_[nd] = m;
-		relay_view(m, pm, view_[nd]);
-		vni_[nd] = info.geneve.vni;
-		table.prefetch(info.geneve.vni);
-		nd++;
-	}
+	if (n_admitted_)
+		c.stage(CountedStage::relay, n_admitted_);
+	n_admitted_ = 0;
+	uint16_t nd = nd_;
+	nd_ = 0;
 
 	// Pass 2: copy the entries, whose lines are arriving, and start
 	// fetching the activity lines pass 3 writes. A pass of its own, so the

@@ -23,23 +23,13 @@
 #include "dataplane/packet/meta.h"
 #include "dataplane/packet/udp_view.h"
 #include "dataplane/packet/rewrite.h"
+#include "dataplane/stages/drops.h"
+#include "dataplane/stages/output.h"
 #include "dataplane/tables/neighbour_slots.h"
 #include "dataplane/tables/relay_table.h"
+#include "dataplane/wire/classify.h"
 
 namespace wayport {
-
-enum class RelayDrop : uint8_t {
-	short_payload,    // UDP payload shorter than a Geneve header, and not STUN or disco
-	unknown_vni,      // no endpoint has this VNI
-	entry_busy,       // the control thread was rewriting the endpoint's entry
-	not_bound,        // the endpoint does not have both legs bound
-	source_mismatch,  // the source is neither bound leg
-	no_route,         // the egress port has no address of the leg's family, or no headroom
-	no_neighbour,     // held for its next hop, handed back, and still unresolved
-	count
-};
-
-const char *to_string(RelayDrop r);
 
 // What the relay stage reads; shared by every worker, read-only to them.
 struct RelayShared {
@@ -47,33 +37,6 @@ struct RelayShared {
 	const NeighbourSlots *neighbours = nullptr;
 	const std::vector<EgressPort> *ports = nullptr;  // indexed by DPDK port id
 	uint16_t udp_port = 0;                            // the relay's source port on egress
-};
-
-class Output;
-struct WorkerCounters;
-
-// One worker's relay stage; its scratch holds one burst.
-class RelayStage {
-public:
-	RelayStage(const RelayShared &shared, unsigned worker, uint16_t capacity);
-
-	// Forwards, punts or drops every packet of pkts[0, n), n <= capacity,
-	// in three passes: classify the payload and prefetch each data
-	// packet's entry and activity line; copy the entries; forward.
-	void run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCounters &c);
-
-private:
-	void forward(rte_mbuf *m, const ParsedUdp &in, EntryRead found, const RelayEntry &e, uint64_t tsc, Output &out,
-		     WorkerCounters &c);
-
-	const RelayShared &shared_;
-	unsigned worker_;
-	// Per-burst scratch, by data packet.
-	std::vector<rte_mbuf *> data_;
-	std::vector<ParsedUdp> view_;
-	std::vector<uint32_t> vni_;
-	std::vector<EntryRead> found_;
-	std::vector<RelayEntry> entry_;  // copies, valid where found_ says so
 };
 
 // The relay stage's view of a packet, rebuilt from PacketMeta and the IP
@@ -89,5 +52,77 @@ inline void relay_view(const rte_mbuf *m, const PacketMeta &pm, ParsedUdp &v)
 	v.payload_len = pm.payload_len;
 	v.udp_checksum = pm.l4_checksum;
 }
+
+// One worker's relay stage; its scratch holds one burst.
+//
+// Three passes over the stage's vector: (1) admit: classify the payload,
+// send control packets on, and start fetching each data packet's table
+// entry; (2) copy the entries and start fetching the activity lines;
+// (3) forward. Pass 1 is per packet and needs nothing from the others, so
+// the worker runs it inside classify's loop, packet by packet, while
+// classify's own work spaces the entry prefetches apart; as a loop of its
+// own it was little more than back-to-back prefetches, and a third of its
+// samples waited on them (docs/PERFORMANCE.md). finish() runs passes 2-3.
+class RelayStage {
+public:
+	RelayStage(const RelayShared &shared, unsigned worker, uint16_t capacity);
+
+	// Pass 1 for one packet classify sent here (or one handed back with
+	// next = relay). At most capacity packets between two finish() calls.
+	void admit(rte_mbuf *m, Output &out)
+	{
+		n_admitted_++;
+		const PacketMeta &pm = meta(m);
+		ByteSpan payload(rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.payload_offset), pm.payload_len);
+		PayloadInfo info = classify_payload(payload);
+		switch (info.relay) {
+		case RelayView::stun_binding:
+			out.punt(m, PuntReason::stun);
+			return;
+		case RelayView::disco:
+			out.punt(m, PuntReason::disco);
+			return;
+		case RelayView::too_short:
+			out.drop(m, RelayDrop::short_payload);
+			return;
+		case RelayView::geneve_control:
+			out.punt(m, PuntReason::relay_control);
+			return;
+		case RelayView::geneve_data:
+			break;
+		}
+		data_[nd_] = m;
+		relay_view(m, pm, view_[nd_]);
+		vni_[nd_] = info.geneve.vni;
+		shared_.table->prefetch(info.geneve.vni);
+		nd_++;
+	}
+
+	// Passes 2 and 3 over what was admitted since the last finish().
+	void finish(Output &out, WorkerCounters &c);
+
+	// The whole stage over pkts[0, n), n <= capacity: admit each, finish.
+	void run(rte_mbuf *const *pkts, uint16_t n, Output &out, WorkerCounters &c)
+	{
+		for (uint16_t i = 0; i < n; i++)
+			admit(pkts[i], out);
+		finish(out, c);
+	}
+
+private:
+	void forward(rte_mbuf *m, const ParsedUdp &in, EntryRead found, const RelayEntry &e, uint64_t tsc, Output &out,
+		     WorkerCounters &c);
+
+	const RelayShared &shared_;
+	unsigned worker_;
+	uint16_t n_admitted_ = 0;  // since the last finish(), for the stage counter
+	uint16_t nd_ = 0;          // data packets admitted since the last finish()
+	// Per-burst scratch, by data packet.
+	std::vector<rte_mbuf *> data_;
+	std::vector<ParsedUdp> view_;
+	std::vector<uint32_t> vni_;
+	std::vector<EntryRead> found_;
+	std::vector<RelayEntry> entry_;  // copies, valid where found_ says so
+};
 
 } // namespace wayport

@@ -12,21 +12,10 @@
 #include <cstdint>
 
 #include "dataplane/counter.h"
-#include "dataplane/stages/classify.h"
+#include "dataplane/stages/drops.h"
 #include "dataplane/stages/punt.h"
-#include "dataplane/stages/relay.h"
 
 namespace wayport {
-
-// The worker's last step: what the NIC or the control thread refused.
-enum class OutputDrop : uint8_t {
-	ring_full,   // the punt ring to the control thread is full
-	tx_full,     // the egress TX queue did not take the packet
-	bad_inject,  // the control thread handed back a packet with no valid next stage or port
-	count
-};
-
-const char *to_string(OutputDrop r);
 
 inline constexpr size_t kClassifyDrops = static_cast<size_t>(ClassifyDrop::count);
 inline constexpr size_t kRelayDrops = static_cast<size_t>(RelayDrop::count);

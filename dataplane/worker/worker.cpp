@@ -51,7 +51,7 @@ Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> 
 	  destinations_(destinations_of(shared)),
 	  relay_shared_{shared.relay, shared.neighbours, &shared.ports, shared.relay_port},
 	  output_(counters_, static_cast<uint8_t>(id), static_cast<uint16_t>(shared.ports.size()), tx_queue, punt, burst_),
-	  relay_(relay_shared_, id, burst_), to_relay_(burst_)
+	  relay_(relay_shared_, id, burst_)
 {
 }
 
@@ -71,7 +71,6 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 	counters_.rx_packets.add(n);
 	counters_.stage(CountedStage::classify, n);
 	uint64_t bytes = 0;
-	uint16_t n_relay = 0;
 	for (uint16_t i = 0; i < std::min(n, kPrefetchMbufAhead); i++)
 		prefetch_mbuf(pkts[i]);
 	for (uint16_t i = 0; i < std::min(n, kPrefetchDataAhead); i++)
@@ -86,7 +85,7 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 		PacketMeta &pm = meta(m);
 		switch (classify(m, destinations_, pm)) {
 		case Stage::relay:
-			to_relay_[n_relay++] = m;
+			relay_.admit(m, output_);
 			break;
 		case Stage::control:
 			output_.punt(m, static_cast<PuntReason>(pm.reason));
@@ -101,8 +100,7 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 		}
 	}
 	counters_.rx_bytes.add(bytes);
-	if (n_relay)
-		relay_.run(to_relay_.data(), n_relay, output_, counters_);
+	relay_.finish(output_, counters_);
 	output_.flush();
 }
 
@@ -116,20 +114,18 @@ bool Worker::is_port(uint16_t port) const
 void Worker::inject_burst(rte_mbuf **pkts, uint16_t n)
 {
 	counters_.injected_packets.add(n);
-	uint16_t n_relay = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		rte_mbuf *m = pkts[i];
 		PacketMeta &pm = meta(m);
 		pm.flags |= meta_flags::injected;
 		if (pm.next == Stage::relay)
-			to_relay_[n_relay++] = m;
+			relay_.admit(m, output_);
 		else if (pm.next == Stage::tx && is_port(pm.tx_port))
 			output_.tx(m, pm.tx_port);
 		else
 			output_.drop(m, OutputDrop::bad_inject);
 	}
-	if (n_relay)
-		relay_.run(to_relay_.data(), n_relay, output_, counters_);
+	relay_.finish(output_, counters_);
 	output_.flush();
 }
 

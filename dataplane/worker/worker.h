@@ -7,7 +7,8 @@
 //
 // Each stage is one function over a vector that appends every packet to
 // the vector of its next stage; the worker runs them in that order once
-// per burst. Everything a worker touches per packet is its own (counters,
+// per burst. The relay stage's first pass (admit) is per packet and runs
+// inside classify's loop (stages/relay.h says why). Everything a worker touches per packet is its own (counters,
 // vectors, TX buffers, punt and inject rings) or read-only and published
 // through QSBR (relay table, neighbour slots). No locks, allocation,
 // syscalls or exceptions happen after construction.
@@ -89,8 +90,7 @@ private:
 
 	WorkerCounters counters_;
 	Output output_;
-	RelayStage relay_;
-	std::vector<rte_mbuf *> to_relay_;  // classify's (or inject's) vector for the relay stage
+	RelayStage relay_;  // its first pass runs inside classify's (and inject's) loop
 };
 
 } // namespace wayport

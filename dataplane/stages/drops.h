@@ -1,0 +1,47 @@
+// Why a stage drops a packet: one list of reasons per stage, counted in
+// WorkerCounters::drops (drop_index() flattens them) and named in status
+// and metrics by to_string(). Here, apart from the stages, so that a stage's
+// inline code and the counters can both see every list.
+#pragma once
+
+#include <cstdint>
+
+namespace wayport {
+
+// classify: the packet is not one any stage takes.
+enum class ClassifyDrop : uint8_t {
+	unknown_port,   // arrived on a port that has no entry in the destination table
+	multi_segment,  // chained mbuf; the fast path reads one segment
+	malformed,      // truncated or inconsistent Ethernet, IP, extension or L4 header
+	fragment,       // IPv4 fragment or IPv6 fragment header; not reassembled
+	not_for_us,     // another address, ethertype or protocol, or a node address and port no stage takes
+	count
+};
+
+const char *to_string(ClassifyDrop r);
+
+// relay: a packet to the relay port that cannot be forwarded.
+enum class RelayDrop : uint8_t {
+	short_payload,    // UDP payload shorter than a Geneve header, and not STUN or disco
+	unknown_vni,      // no endpoint has this VNI
+	entry_busy,       // the control thread was rewriting the endpoint's entry
+	not_bound,        // the endpoint does not have both legs bound
+	source_mismatch,  // the source is neither bound leg
+	no_route,         // the egress port has no address of the leg's family, or no headroom
+	no_neighbour,     // held for its next hop, handed back, and still unresolved
+	count
+};
+
+const char *to_string(RelayDrop r);
+
+// The worker's last step: what the NIC or the control thread refused.
+enum class OutputDrop : uint8_t {
+	ring_full,   // the punt ring to the control thread is full
+	tx_full,     // the egress TX queue did not take the packet
+	bad_inject,  // the control thread handed back a packet with no valid next stage or port
+	count
+};
+
+const char *to_string(OutputDrop r);
+
+} // namespace wayport
