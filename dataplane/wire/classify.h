@@ -15,6 +15,7 @@
 #include "dataplane/wire/bytes.h"
 #include "dataplane/wire/disco_frame.h"
 #include "dataplane/wire/geneve.h"
+#include "dataplane/wire/wireguard.h"
 
 namespace wayport {
 
@@ -33,19 +34,6 @@ inline bool is_stun_binding(ByteSpan b)
 {
 	return is_stun(b) && b[1] == 0x01;
 }
-
-enum class WireGuardType : uint8_t {
-	none = 0,
-	initiation = 1,   // 148 bytes
-	response = 2,     // 92 bytes
-	cookie_reply = 3, // 64 bytes
-	transport = 4,    // >= 32 bytes
-};
-
-inline constexpr size_t kWireGuardInitiationLen = 148;
-inline constexpr size_t kWireGuardResponseLen = 92;
-inline constexpr size_t kWireGuardCookieReplyLen = 64;
-inline constexpr size_t kWireGuardTransportMinLen = 32;
 
 // A WireGuard message type whose size fits that type, or none.
 inline WireGuardType wireguard_type(ByteSpan b)

@@ -1,0 +1,268 @@
+#include "controlplane/wireguard/noise.h"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <limits>
+
+namespace wayport::wireguard {
+
+const char *to_string(NoiseError e)
+{
+	switch (e) {
+	case NoiseError::ok:
+		return "ok";
+	case NoiseError::wrong_length:
+		return "wrong_length";
+	case NoiseError::wrong_state:
+		return "wrong_state";
+	case NoiseError::low_order_key:
+		return "low_order_key";
+	case NoiseError::decrypt_failed:
+		return "decrypt_failed";
+	case NoiseError::nonce_exhausted:
+		return "nonce_exhausted";
+	}
+	return "unknown";
+}
+
+CipherState::~CipherState()
+{
+	sodium_memzero(k_.data(), k_.size());
+}
+
+void CipherState::initialize_key(const Key32 &k)
+{
+	k_ = k;
+	n_ = 0;
+	has_key_ = true;
+}
+
+NoiseError CipherState::encrypt_with_ad(ByteSpan ad, ByteSpan plaintext, std::span<uint8_t> out)
+{
+	if (out.size() != sealed_len(has_key_, plaintext.size()))
+		return NoiseError::wrong_length;
+	if (!has_key_) {
+		if (!plaintext.empty())
+			std::memmove(out.data(), plaintext.data(), plaintext.size());
+		return NoiseError::ok;
+	}
+	// Noise §5.1 reserves the largest nonce.
+	if (n_ == std::numeric_limits<uint64_t>::max())
+		return NoiseError::nonce_exhausted;
+	aead_seal(k_, n_, plaintext, ad, out.data());
+	n_++;
+	return NoiseError::ok;
+}
+
+NoiseError CipherState::decrypt_with_ad(ByteSpan ad, ByteSpan ciphertext, std::span<uint8_t> out)
+{
+	if (!has_key_) {
+		if (out.size() != ciphertext.size())
+			return NoiseError::wrong_length;
+		if (!ciphertext.empty())
+			std::memmove(out.data(), ciphertext.data(), ciphertext.size());
+		return NoiseError::ok;
+	}
+	if (ciphertext.size() < kTagLen || out.size() != ciphertext.size() - kTagLen)
+		return NoiseError::wrong_length;
+	if (n_ == std::numeric_limits<uint64_t>::max())
+		return NoiseError::nonce_exhausted;
+	if (!aead_open(k_, n_, ciphertext, ad, out.data()))
+		return NoiseError::decrypt_failed;
+	n_++;
+	return NoiseError::ok;
+}
+
+SplitKeys::~SplitKeys()
+{
+	sodium_memzero(initiator_to_responder.data(), kKeyLen);
+	sodium_memzero(responder_to_initiator.data(), kKeyLen);
+}
+
+SymmetricState::SymmetricState(std::string_view protocol_name)
+{
+	// A name that fits is used as it is, zero-padded; a longer one is hashed.
+	if (protocol_name.size() <= kHashLen)
+		std::memcpy(h_.data(), protocol_name.data(), protocol_name.size());
+	else
+		h_ = hash({ByteSpan(reinterpret_cast<const uint8_t *>(protocol_name.data()),
+				    protocol_name.size())});
+	ck_ = h_;
+}
+
+SymmetricState::~SymmetricState()
+{
+	sodium_memzero(ck_.data(), ck_.size());
+	sodium_memzero(h_.data(), h_.size());
+}
+
+void SymmetricState::mix_key(ByteSpan input_key_material)
+{
+	Key32 out[2];
+	hkdf(ck_, input_key_material, out);
+	ck_ = out[0];
+	cipher_.initialize_key(out[1]);
+	sodium_memzero(out, sizeof(out));
+}
+
+void SymmetricState::mix_hash(ByteSpan data)
+{
+	h_ = hash({ByteSpan(h_), data});
+}
+
+void SymmetricState::mix_key_and_hash(ByteSpan input_key_material)
+{
+	Key32 out[3];
+	hkdf(ck_, input_key_material, out);
+	ck_ = out[0];
+	mix_hash(out[1]);
+	cipher_.initialize_key(out[2]);
+	sodium_memzero(out, sizeof(out));
+}
+
+NoiseError SymmetricState::encrypt_and_hash(ByteSpan plaintext, std::span<uint8_t> out)
+{
+	NoiseError e = cipher_.encrypt_with_ad(h_, plaintext, out);
+	if (e == NoiseError::ok)
+		mix_hash(out);
+	return e;
+}
+
+NoiseError SymmetricState::decrypt_and_hash(ByteSpan ciphertext, std::span<uint8_t> out)
+{
+	NoiseError e = cipher_.decrypt_with_ad(h_, ciphertext, out);
+	if (e == NoiseError::ok)
+		mix_hash(ciphertext);
+	return e;
+}
+
+SplitKeys SymmetricState::split() const
+{
+	Key32 out[2];
+	hkdf(ck_, {}, out);
+	SplitKeys keys;
+	keys.initiator_to_responder = out[0];
+	keys.responder_to_initiator = out[1];
+	sodium_memzero(out, sizeof(out));
+	return keys;
+}
+
+IKpsk2Handshake::IKpsk2Handshake(const IKpsk2Config &config)
+	: symmetric_(config.protocol_name), role_(config.role), s_(config.static_key)
+{
+	symmetric_.mix_hash(config.prologue);
+	// The pre-message "<- s": both sides hash the responder's static key.
+	if (role_ == NoiseRole::initiator) {
+		rs_ = config.remote_static;
+		symmetric_.mix_hash(rs_.bytes);
+	} else {
+		symmetric_.mix_hash(s_.public_key().bytes);
+	}
+}
+
+// With a psk in the pattern, "e" is mixed into the key as well as the hash
+// (Noise §9.2): the fresh ephemeral then randomises every key the psk touches.
+void IKpsk2Handshake::write_e(const PrivateKey &ephemeral, std::span<uint8_t> out)
+{
+	e_ = ephemeral;
+	e_pub_ = e_.public_key();
+	std::memcpy(out.data(), e_pub_.bytes.data(), kKeyLen);
+	symmetric_.mix_hash(e_pub_.bytes);
+	symmetric_.mix_key(e_pub_.bytes);
+}
+
+void IKpsk2Handshake::read_e(ByteSpan message)
+{
+	std::memcpy(re_.bytes.data(), message.data(), kKeyLen);
+	symmetric_.mix_hash(re_.bytes);
+	symmetric_.mix_key(re_.bytes);
+}
+
+NoiseError IKpsk2Handshake::mix_dh(const PrivateKey &a, const PublicKey &b)
+{
+	std::optional<Key32> shared = dh(a, b);
+	if (!shared)
+		return NoiseError::low_order_key;
+	symmetric_.mix_key(*shared);
+	sodium_memzero(shared->data(), shared->size());
+	return NoiseError::ok;
+}
+
+// Each step below either succeeds or ends the handshake.
+#define NOISE_TRY(expr)                        \
+	do {                                   \
+		NoiseError noise_try_ = (expr); \
+		if (noise_try_ != NoiseError::ok) { \
+			step_ = -1;            \
+			return noise_try_;     \
+		}                              \
+	} while (0)
+
+NoiseError IKpsk2Handshake::write_message1(const PrivateKey &ephemeral, ByteSpan payload,
+					   std::span<uint8_t> out)
+{
+	if (role_ != NoiseRole::initiator || step_ != 0)
+		return NoiseError::wrong_state;
+	if (out.size() != message1_len(payload.size()))
+		return NoiseError::wrong_length;
+	write_e(ephemeral, out);
+	NOISE_TRY(mix_dh(e_, rs_)); // es
+	PublicKey s_pub = s_.public_key();
+	NOISE_TRY(symmetric_.encrypt_and_hash(s_pub.bytes, out.subspan(kKeyLen, kKeyLen + kTagLen)));
+	NOISE_TRY(mix_dh(s_, rs_)); // ss
+	NOISE_TRY(symmetric_.encrypt_and_hash(payload, out.subspan(message1_len(0) - kTagLen)));
+	step_ = 1;
+	return NoiseError::ok;
+}
+
+NoiseError IKpsk2Handshake::read_message1(ByteSpan message, std::span<uint8_t> payload_out)
+{
+	if (role_ != NoiseRole::responder || step_ != 0)
+		return NoiseError::wrong_state;
+	if (message.size() < message1_len(0) || payload_out.size() != message.size() - message1_len(0))
+		return NoiseError::wrong_length;
+	read_e(message);
+	NOISE_TRY(mix_dh(s_, re_)); // es
+	NOISE_TRY(symmetric_.decrypt_and_hash(message.subspan(kKeyLen, kKeyLen + kTagLen), rs_.bytes));
+	NOISE_TRY(mix_dh(s_, rs_)); // ss
+	NOISE_TRY(symmetric_.decrypt_and_hash(message.subspan(message1_len(0) - kTagLen), payload_out));
+	step_ = 1;
+	return NoiseError::ok;
+}
+
+NoiseError IKpsk2Handshake::write_message2(const PrivateKey &ephemeral, const Key32 &psk,
+					   ByteSpan payload, std::span<uint8_t> out)
+{
+	if (role_ != NoiseRole::responder || step_ != 1)
+		return NoiseError::wrong_state;
+	if (out.size() != message2_len(payload.size()))
+		return NoiseError::wrong_length;
+	write_e(ephemeral, out);
+	NOISE_TRY(mix_dh(e_, re_)); // ee
+	NOISE_TRY(mix_dh(e_, rs_)); // se
+	symmetric_.mix_key_and_hash(psk);
+	NOISE_TRY(symmetric_.encrypt_and_hash(payload, out.subspan(kKeyLen)));
+	step_ = 2;
+	return NoiseError::ok;
+}
+
+NoiseError IKpsk2Handshake::read_message2(const Key32 &psk, ByteSpan message,
+					  std::span<uint8_t> payload_out)
+{
+	if (role_ != NoiseRole::initiator || step_ != 1)
+		return NoiseError::wrong_state;
+	if (message.size() < message2_len(0) || payload_out.size() != message.size() - message2_len(0))
+		return NoiseError::wrong_length;
+	read_e(message);
+	NOISE_TRY(mix_dh(e_, re_)); // ee
+	NOISE_TRY(mix_dh(s_, re_)); // se
+	symmetric_.mix_key_and_hash(psk);
+	NOISE_TRY(symmetric_.decrypt_and_hash(message.subspan(kKeyLen), payload_out));
+	step_ = 2;
+	return NoiseError::ok;
+}
+
+#undef NOISE_TRY
+
+} // namespace wayport::wireguard

@@ -1,0 +1,64 @@
+// The cryptographic primitives of WireGuard's Noise instance (whitepaper
+// §5.4): HASH and MAC (BLAKE2s), HMAC and HKDF over BLAKE2s, X25519 DH and
+// the two AEADs. Stateless functions over caller-owned buffers.
+//
+// X25519 and the AEADs come from libsodium rather than OpenSSL's libcrypto:
+// libsodium is already a dependency (disco), and these run only on the
+// rate-limited handshake threads, where OpenSSL's faster X25519 would buy
+// little for a second crypto library. The data path's AEAD is ipsec-mb.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+
+#include "controlplane/wireguard/key.h"
+#include "dataplane/wire/bytes.h"
+#include "dataplane/wire/wireguard.h"
+
+namespace wayport::wireguard {
+
+inline constexpr size_t kHashLen = 32;
+inline constexpr size_t kMacLen = wgmsg::kMacLen;
+inline constexpr size_t kTagLen = wgmsg::kTagLen;
+inline constexpr size_t kXNonceLen = wgmsg::kXNonceLen;
+
+using Hash = std::array<uint8_t, kHashLen>;
+using Mac = std::array<uint8_t, kMacLen>;
+using XNonce = std::array<uint8_t, kXNonceLen>;
+
+// HASH(a || b || ...): unkeyed BLAKE2s-256 over the parts in order.
+Hash hash(std::initializer_list<ByteSpan> parts);
+
+// MAC(key, data): keyed BLAKE2s-128.
+Mac mac(ByteSpan key, ByteSpan data);
+
+// HMAC-BLAKE2s-256 (RFC 2104 with a 64-byte block).
+Hash hmac(ByteSpan key, ByteSpan data);
+
+// HKDF with BLAKE2s (whitepaper §5.4 KDF_n): n outputs of 32 bytes, n 1..3.
+// The extracted PRK is zeroed before returning.
+void hkdf(const Key32 &chaining_key, ByteSpan input, std::span<Key32> out);
+
+// X25519; nothing when the result is all zero (a low-order public key),
+// which would make the shared secret public.
+std::optional<Key32> dh(const PrivateKey &self, const PublicKey &peer);
+
+// ChaCha20-Poly1305 (RFC 8439). The 96-bit nonce is 32 zero bits then the
+// counter little-endian, as WireGuard and Noise's ChaChaPoly both encode it.
+// out holds plaintext.size() + kTagLen bytes.
+void aead_seal(const Key32 &key, uint64_t counter, ByteSpan plaintext, ByteSpan ad,
+	       uint8_t *out);
+// out holds ciphertext.size() - kTagLen bytes; false when the tag fails.
+bool aead_open(const Key32 &key, uint64_t counter, ByteSpan ciphertext, ByteSpan ad,
+	       uint8_t *out);
+
+// XChaCha20-Poly1305, for cookie replies.
+void xaead_seal(const Key32 &key, const XNonce &nonce, ByteSpan plaintext, ByteSpan ad,
+		uint8_t *out);
+bool xaead_open(const Key32 &key, const XNonce &nonce, ByteSpan ciphertext, ByteSpan ad,
+		uint8_t *out);
+
+} // namespace wayport::wireguard
