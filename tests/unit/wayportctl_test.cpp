@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include "controlplane/wireguard/key.h"
 #include "tests/support/run_tool.h"
 #include "tests/unit/vectors.h"
 
@@ -205,6 +208,85 @@ TEST(Wayportctl, ErrorsNameTheProblem)
 		     "low-order");
 	expect_error(wayportctl({"nonsense"}), "nonsense");
 	expect_error(wayportctl({}), "a command is required");
+}
+
+// wireguard-tools' own binary, which scripts/bootstrap installs: wayportctl's
+// keys must be interchangeable with it both ways.
+constexpr const char *kWg = "/usr/bin/wg";
+
+test::ToolRun wg(const std::vector<std::string> &args, const std::string &stdin_text = "")
+{
+	return test::run_tool(kWg, args, stdin_text);
+}
+
+TEST(WayportctlWg, GenkeyIsAClampedBase64Key)
+{
+	std::string first = wayportctl({"wg", "genkey"}).out;
+	std::string second = wayportctl({"wg", "genkey"}).out;
+	for (const std::string &line : {first, second}) {
+		ASSERT_EQ(line.size(), 45u) << line;  // 44 characters and the newline, as wg genkey
+		EXPECT_EQ(line.back(), '\n');
+		// Read as plain bytes: PublicKey's parse does not clamp.
+		auto parsed = wireguard::PublicKey::from_base64(line.substr(0, 44));
+		ASSERT_TRUE(parsed) << parsed.error;
+		const wireguard::Key32 &raw = parsed.value->bytes;
+		EXPECT_EQ(raw[0] & 7, 0) << "low three bits cleared";
+		EXPECT_EQ(raw[31] & 0x80, 0) << "top bit cleared";
+		EXPECT_EQ(raw[31] & 0x40, 0x40) << "second bit set";
+	}
+	EXPECT_NE(first, second);
+}
+
+TEST(WayportctlWg, PubkeyAgreesWithWireguardTools)
+{
+	ASSERT_EQ(access(kWg, X_OK), 0) << kWg << " missing: scripts/bootstrap installs wireguard-tools";
+	for (int i = 0; i < 4; i++) {
+		// Keys from each tool, through both tools' pubkey.
+		std::string ours = wayportctl({"wg", "genkey"}).out;
+		test::ToolRun theirs = wg({"genkey"});
+		ASSERT_EQ(theirs.status, 0) << theirs.err;
+		for (const std::string &priv : {ours, theirs.out}) {
+			SCOPED_TRACE(priv);
+			test::ToolRun expected = wg({"pubkey"}, priv);
+			ASSERT_EQ(expected.status, 0) << expected.err;
+			CtlRun got = wayportctl({"wg", "pubkey"}, priv);
+			ASSERT_EQ(got.status, 0) << got.err;
+			EXPECT_EQ(got.out, expected.out);
+		}
+	}
+	// Unclamped input: both clamp before the multiplication.
+	std::string unclamped = "//////////////////////////////////////////8=\n";
+	EXPECT_EQ(wayportctl({"wg", "pubkey"}, unclamped).out, wg({"pubkey"}, unclamped).out);
+	// No trailing newline, and surrounding whitespace.
+	std::string priv = trim(wg({"genkey"}).out);
+	std::string pub = wg({"pubkey"}, priv + "\n").out;
+	EXPECT_EQ(wayportctl({"wg", "pubkey"}, priv).out, pub);
+	EXPECT_EQ(wayportctl({"wg", "pubkey"}, "  " + priv + " \r\n\n").out, pub);
+}
+
+TEST(WayportctlWg, PubkeyRefusesWhatIsNotAKeyWithoutEchoingIt)
+{
+	std::string valid = trim(wayportctl({"wg", "genkey"}).out);
+	const std::string bad[] = {
+		"",
+		valid.substr(0, 43),          // one character short
+		valid + "A",                  // one too many
+		valid.substr(0, 42) + "!=",   // not base64
+		valid + " " + valid,          // two keys
+		"hello\n",
+	};
+	for (const std::string &in : bad) {
+		SCOPED_TRACE(in);
+		CtlRun r = wayportctl({"wg", "pubkey"}, in);
+		expect_error(r, "wg pubkey: standard input is not a private key");
+		if (in.size() > 8) {
+			EXPECT_EQ(r.err.find(in.substr(0, 8)), std::string::npos) << "the secret must not be echoed";
+		}
+	}
+	// And wg agrees that these are not keys.
+	for (const std::string &in : bad)
+		EXPECT_NE(wg({"pubkey"}, in).status, 0) << in;
+	expect_error(wayportctl({"wg"}), "");
 }
 
 } // namespace

@@ -28,6 +28,9 @@ void cmd_disco_encode(const std::string &arg);
 void cmd_disco_open(const std::string &key_hex, const std::string &arg);
 void cmd_disco_seal(const SealOptions &opt, const std::string &arg);
 void cmd_keygen();
+// WireGuard keys, as `wg genkey` and `wg pubkey` (private key on stdin).
+void cmd_wg_genkey();
+void cmd_wg_pubkey();
 
 // Online: `socket` is the daemon's API socket (--socket). Without `json`,
 // status and sessions print a short table.

@@ -44,6 +44,11 @@ int main(int argc, char **argv)
 
 	auto *keygen = app.add_subcommand("keygen", "a new disco private key and its public key");
 
+	auto *wg = app.add_subcommand("wg", "WireGuard keys, as wireguard-tools' wg");
+	wg->require_subcommand(1);
+	auto *wg_genkey = wg->add_subcommand("genkey", "a new private key, base64 (as wg genkey)");
+	auto *wg_pubkey = wg->add_subcommand("pubkey", "the public key of the private key on standard input (as wg pubkey)");
+
 	bool json = false;
 	auto *status = app.add_subcommand("status", "wayportd's identity, relay port and counters");
 	status->add_flag("--json", json, "the daemon's JSON as it is");
@@ -82,6 +87,10 @@ int main(int argc, char **argv)
 			cmd_disco_seal(seal, input);
 		else if (*keygen)
 			cmd_keygen();
+		else if (*wg_genkey)
+			cmd_wg_genkey();
+		else if (*wg_pubkey)
+			cmd_wg_pubkey();
 		else if (*status)
 			cmd_status(socket, json);
 		else if (*sessions)
