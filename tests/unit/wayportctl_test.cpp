@@ -289,5 +289,78 @@ TEST(WayportctlWg, PubkeyRefusesWhatIsNotAKeyWithoutEchoingIt)
 	expect_error(wayportctl({"wg"}), "");
 }
 
+// A message of n bytes whose byte i is i (mod 256), with the type set and
+// the reserved bytes zero: each field then shows where it was read from.
+std::string wg_message(uint8_t type, size_t n)
+{
+	std::vector<uint8_t> b(n);
+	for (size_t i = 0; i < n; i++)
+		b[i] = static_cast<uint8_t>(i);
+	b[0] = type;
+	b[1] = b[2] = b[3] = 0;
+	return to_hex(b);
+}
+
+// Bytes [from, to) of wg_message's pattern, as hex.
+std::string pattern(size_t from, size_t to)
+{
+	std::vector<uint8_t> b;
+	for (size_t i = from; i < to; i++)
+		b.push_back(static_cast<uint8_t>(i));
+	return to_hex(b);
+}
+
+TEST(WayportctlWg, DecodeShowsEveryCleartextField)
+{
+	// Offsets from the whitepaper's message figures (§5.4.2-5.4.7).
+	json j = wayportctl({"wg", "decode", wg_message(1, 148)}).out_json();
+	EXPECT_EQ(j["type"], "initiation");
+	EXPECT_EQ(j["length"], 148);
+	EXPECT_EQ(j["sender_index"], 0x07060504u);
+	EXPECT_EQ(j["ephemeral"], pattern(8, 40));
+	EXPECT_EQ(j["encrypted_static"], pattern(40, 88));
+	EXPECT_EQ(j["encrypted_timestamp"], pattern(88, 116));
+	EXPECT_EQ(j["mac1"], pattern(116, 132));
+	EXPECT_EQ(j["mac2"], pattern(132, 148));
+
+	j = wayportctl({"wg", "decode", wg_message(2, 92)}).out_json();
+	EXPECT_EQ(j["type"], "response");
+	EXPECT_EQ(j["sender_index"], 0x07060504u);
+	EXPECT_EQ(j["receiver_index"], 0x0b0a0908u);
+	EXPECT_EQ(j["ephemeral"], pattern(12, 44));
+	EXPECT_EQ(j["encrypted_nothing"], pattern(44, 60));
+	EXPECT_EQ(j["mac1"], pattern(60, 76));
+	EXPECT_EQ(j["mac2"], pattern(76, 92));
+
+	j = wayportctl({"wg", "decode", wg_message(3, 64)}).out_json();
+	EXPECT_EQ(j["type"], "cookie_reply");
+	EXPECT_EQ(j["receiver_index"], 0x07060504u);
+	EXPECT_EQ(j["nonce"], pattern(8, 32));
+	EXPECT_EQ(j["encrypted_cookie"], pattern(32, 64));
+
+	j = wayportctl({"wg", "decode", "-"}, wg_message(4, 32 + 48)).out_json();
+	EXPECT_EQ(j["type"], "transport");
+	EXPECT_EQ(j["receiver_index"], 0x07060504u);
+	EXPECT_EQ(j["counter"], 0x0f0e0d0c0b0a0908u);
+	EXPECT_EQ(j["encrypted_length"], 48);
+	EXPECT_EQ(wayportctl({"wg", "decode", wg_message(4, 32)}).out_json()["encrypted_length"], 0);
+}
+
+TEST(WayportctlWg, DecodeRefusesWhatIsNotAWireGuardMessage)
+{
+	// Each type one byte off its size, unknown types, nonzero reserved bytes.
+	const std::string bad[] = {
+		wg_message(1, 147), wg_message(1, 149), wg_message(2, 91), wg_message(2, 93),
+		wg_message(3, 63),  wg_message(3, 65),  wg_message(4, 31), wg_message(5, 148),
+		wg_message(0, 148), "01" + wg_message(1, 148).substr(2, 2) + "01" + wg_message(1, 148).substr(6),
+	};
+	for (const std::string &hex : bad) {
+		SCOPED_TRACE(hex.substr(0, 16));
+		expect_error(wayportctl({"wg", "decode", hex}), "not a WireGuard message");
+	}
+	expect_error(wayportctl({"wg", "decode", ""}), "type none, 0 bytes");
+	expect_error(wayportctl({"wg", "decode", "0g"}), "must be hex digits");
+}
+
 } // namespace
 } // namespace wayport

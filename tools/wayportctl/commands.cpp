@@ -1,7 +1,6 @@
 #include "tools/wayportctl/commands.h"
 
 #include <iostream>
-#include <iterator>
 
 #include "controlplane/disco/key.h"
 #include "controlplane/disco/message.h"
@@ -9,6 +8,7 @@
 #include "dataplane/wire/disco_frame.h"
 #include "dataplane/wire/geneve.h"
 #include "tools/wayportctl/disco_json.h"
+#include "tools/wayportctl/io.h"
 #include "tools/wayportctl/payload_json.h"
 
 namespace wayport::ctl {
@@ -16,21 +16,6 @@ namespace wayport::ctl {
 using json = Json;
 
 namespace {
-
-std::string read_input(const std::string &arg)
-{
-	if (arg != "-")
-		return arg;
-	return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-}
-
-Bytes read_hex(const std::string &arg, const char *what)
-{
-	auto b = from_hex(read_input(arg));
-	if (!b)
-		throw CommandError(std::string(what) + " must be hex digits (an even number of them)");
-	return *b;
-}
 
 json read_json(const std::string &arg)
 {
@@ -59,11 +44,6 @@ disco::PrivateKey read_private_key(const std::string &hex)
 	if (!k)
 		throw CommandError("--key must be a disco private key: 64 hex digits");
 	return *k;
-}
-
-void print(const json &j)
-{
-	std::cout << j.dump(2) << '\n';
 }
 
 } // namespace

@@ -31,6 +31,8 @@ void cmd_keygen();
 // WireGuard keys, as `wg genkey` and `wg pubkey` (private key on stdin).
 void cmd_wg_genkey();
 void cmd_wg_pubkey();
+// A WireGuard message (hex): type, length, indexes and cleartext fields.
+void cmd_wg_decode(const std::string &arg);
 
 // Online: `socket` is the daemon's API socket (--socket). Without `json`,
 // status and sessions print a short table.

@@ -48,6 +48,8 @@ int main(int argc, char **argv)
 	wg->require_subcommand(1);
 	auto *wg_genkey = wg->add_subcommand("genkey", "a new private key, base64 (as wg genkey)");
 	auto *wg_pubkey = wg->add_subcommand("pubkey", "the public key of the private key on standard input (as wg pubkey)");
+	auto *wg_decode = wg->add_subcommand("decode", "a WireGuard message (hex) as JSON: type, indexes, cleartext fields");
+	wg_decode->add_option("message", input, "hex, or - for standard input")->required();
 
 	bool json = false;
 	auto *status = app.add_subcommand("status", "wayportd's identity, relay port and counters");
@@ -91,6 +93,8 @@ int main(int argc, char **argv)
 			cmd_wg_genkey();
 		else if (*wg_pubkey)
 			cmd_wg_pubkey();
+		else if (*wg_decode)
+			cmd_wg_decode(input);
 		else if (*status)
 			cmd_status(socket, json);
 		else if (*sessions)

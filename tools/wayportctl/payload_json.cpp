@@ -6,6 +6,7 @@
 #include "dataplane/wire/classify.h"
 #include "dataplane/wire/disco_frame.h"
 #include "dataplane/wire/geneve.h"
+#include "dataplane/wire/wireguard.h"
 #include "tools/wayportctl/disco_json.h"
 
 namespace wayport::ctl {
@@ -13,42 +14,6 @@ namespace wayport::ctl {
 using json = Json;
 
 namespace {
-
-uint32_t load_le32(const uint8_t *p)
-{
-	return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-
-uint64_t load_le64(const uint8_t *p)
-{
-	return uint64_t{load_le32(p)} | uint64_t{load_le32(p + 4)} << 32;
-}
-
-// WireGuard's header fields are little-endian (protocol §5.4).
-json describe_wireguard(ByteSpan b)
-{
-	WireGuardType t = wireguard_type(b);
-	json j = {{"type", to_string(t)}, {"length", b.size()}};
-	switch (t) {
-	case WireGuardType::initiation:
-		j["sender_index"] = load_le32(&b[4]);
-		break;
-	case WireGuardType::response:
-		j["sender_index"] = load_le32(&b[4]);
-		j["receiver_index"] = load_le32(&b[8]);
-		break;
-	case WireGuardType::cookie_reply:
-		j["receiver_index"] = load_le32(&b[4]);
-		break;
-	case WireGuardType::transport:
-		j["receiver_index"] = load_le32(&b[4]);
-		j["counter"] = load_le64(&b[8]);
-		break;
-	case WireGuardType::none:
-		break;
-	}
-	return j;
-}
 
 json describe_disco_frame(ByteSpan b)
 {
@@ -71,6 +36,49 @@ json describe_stun(ByteSpan b)
 }
 
 } // namespace
+
+// WireGuard's cleartext fields (whitepaper §5.4); integers are
+// little-endian, keys, MACs and ciphertext hex.
+json describe_wireguard(ByteSpan b)
+{
+	using namespace wgmsg;
+	WireGuardType t = wireguard_type(b);
+	json j = {{"type", to_string(t)}, {"length", b.size()}};
+	const uint8_t *p = b.data();
+	auto hex = [&](size_t offset, size_t len) { return to_hex(b.subspan(offset, len)); };
+	switch (t) {
+	case WireGuardType::initiation:
+		j["sender_index"] = load_le32(p + Initiation::sender);
+		j["ephemeral"] = hex(Initiation::ephemeral, kKeyLen);
+		j["encrypted_static"] = hex(Initiation::encrypted_static, kKeyLen + kTagLen);
+		j["encrypted_timestamp"] = hex(Initiation::encrypted_timestamp, kTimestampLen + kTagLen);
+		j["mac1"] = hex(Initiation::mac1, kMacLen);
+		j["mac2"] = hex(Initiation::mac2, kMacLen);
+		break;
+	case WireGuardType::response:
+		j["sender_index"] = load_le32(p + Response::sender);
+		j["receiver_index"] = load_le32(p + Response::receiver);
+		j["ephemeral"] = hex(Response::ephemeral, kKeyLen);
+		j["encrypted_nothing"] = hex(Response::encrypted_nothing, kTagLen);
+		j["mac1"] = hex(Response::mac1, kMacLen);
+		j["mac2"] = hex(Response::mac2, kMacLen);
+		break;
+	case WireGuardType::cookie_reply:
+		j["receiver_index"] = load_le32(p + CookieReply::receiver);
+		j["nonce"] = hex(CookieReply::nonce, kXNonceLen);
+		j["encrypted_cookie"] = hex(CookieReply::encrypted_cookie, kMacLen + kTagLen);
+		break;
+	case WireGuardType::transport:
+		j["receiver_index"] = load_le32(p + Transport::receiver);
+		j["counter"] = load_le64(p + Transport::counter);
+		// The padded inner packet; 0 is a keepalive.
+		j["encrypted_length"] = b.size() - Transport::header_len - kTagLen;
+		break;
+	case WireGuardType::none:
+		break;
+	}
+	return j;
+}
 
 json describe_payload(ByteSpan b)
 {

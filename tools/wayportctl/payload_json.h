@@ -1,4 +1,4 @@
-// `wayportctl decode`: what a UDP payload is, as JSON.
+// `wayportctl decode` and `wg decode`: what a UDP payload is, as JSON.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,5 +9,8 @@
 namespace wayport::ctl {
 
 Json describe_payload(ByteSpan payload);
+// A WireGuard message's type, length and cleartext fields; for a message of
+// no WireGuard type and size, only type "none" and the length.
+Json describe_wireguard(ByteSpan message);
 
 } // namespace wayport::ctl

@@ -1,13 +1,17 @@
-// wayportctl wg: WireGuard's offline key tools, byte for byte what `wg
-// genkey` and `wg pubkey` print (base64, one line), so scripts written for
-// wireguard-tools work with either.
+// wayportctl wg: WireGuard's offline tools. genkey and pubkey print byte
+// for byte what `wg genkey` and `wg pubkey` do (base64, one line), so
+// scripts written for wireguard-tools work with either; decode shows a
+// message's cleartext fields as JSON.
 #include <iostream>
 #include <iterator>
 #include <string>
 #include <string_view>
 
 #include "controlplane/wireguard/key.h"
+#include "dataplane/wire/classify.h"
 #include "tools/wayportctl/commands.h"
+#include "tools/wayportctl/io.h"
+#include "tools/wayportctl/payload_json.h"
 
 namespace wayport::ctl {
 
@@ -39,6 +43,18 @@ void cmd_wg_pubkey()
 	if (!key)
 		throw CommandError("wg pubkey: standard input is not a private key: " + key.error);
 	std::cout << key.value->public_key().to_base64() << '\n';
+}
+
+void cmd_wg_decode(const std::string &arg)
+{
+	Bytes b = read_hex(arg, "the message");
+	if (wireguard_type(b) == WireGuardType::none) {
+		std::string type = b.empty() ? "none" : std::to_string(b[0]);
+		throw CommandError("not a WireGuard message: type " + type + ", " + std::to_string(b.size()) +
+				   " bytes (initiation: type 1, 148 bytes; response: 2, 92; cookie reply: 3, 64; "
+				   "transport: 4, at least 32)");
+	}
+	print(describe_wireguard(b));
 }
 
 } // namespace wayport::ctl
