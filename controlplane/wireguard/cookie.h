@@ -16,9 +16,6 @@
 
 namespace wayport::wireguard {
 
-// HASH("cookie--" || static public): the key of cookie replies from that key's owner.
-Key32 cookie_key(const PublicKey &sender);
-
 // MAC(secret, source address bytes): what mac2 must be keyed with.
 Cookie make_cookie(const Key32 &secret, ByteSpan source_address);
 

@@ -23,7 +23,7 @@ Key32 label_key(std::string_view label, const PublicKey &pub)
 
 IKpsk2Config config(const Identity &self, NoiseRole role, const PublicKey &remote = {})
 {
-	return {kConstruction, as_bytes(kIdentifier), role, self.static_key, remote};
+	return {kConstruction, as_bytes(kIdentifier), role, self.static_key, self.static_public, remote};
 }
 
 HandshakeError from_noise(NoiseError e)
@@ -48,11 +48,9 @@ HandshakeError from_noise(NoiseError e)
 HandshakeError check_envelope(ByteSpan message, size_t len, WireGuardType type,
 			      const Key32 &own_mac1_key)
 {
-	if (message.size() != len)
-		return HandshakeError::wrong_size;
-	if (message[0] != static_cast<uint8_t>(type) || message[1] != 0 || message[2] != 0 ||
-	    message[3] != 0)
-		return HandshakeError::wrong_type;
+	HandshakeError err = check_header(message, len, type);
+	if (err != HandshakeError::ok)
+		return err;
 	if (!mac1_valid(message, own_mac1_key))
 		return HandshakeError::bad_mac1;
 	return HandshakeError::ok;
@@ -92,16 +90,29 @@ const char *to_string(HandshakeError e)
 	return "unknown";
 }
 
+HandshakeError check_header(ByteSpan message, size_t len, WireGuardType type)
+{
+	if (message.size() != len)
+		return HandshakeError::wrong_size;
+	if (wireguard_type(message) != type)
+		return HandshakeError::wrong_type;
+	return HandshakeError::ok;
+}
+
 Identity::Identity(const PrivateKey &key)
-	: static_key(key), static_public(key.public_key()),
-	  mac1_key(label_key(kLabelMac1, static_public)),
-	  cookie_key(label_key(kLabelCookie, static_public))
+	: static_key(key), static_public(key.public_key()), mac1_key(wireguard::mac1_key(static_public)),
+	  cookie_key(wireguard::cookie_key(static_public))
 {
 }
 
 Key32 mac1_key(const PublicKey &receiver)
 {
 	return label_key(kLabelMac1, receiver);
+}
+
+Key32 cookie_key(const PublicKey &sender)
+{
+	return label_key(kLabelCookie, sender);
 }
 
 void write_macs(std::span<uint8_t> message, const Key32 &receiver_mac1_key,
@@ -150,7 +161,7 @@ HandshakeError create_initiation(const Identity &self, const InitiationParams &p
 	pending.reset();
 	IKpsk2Handshake noise(config(self, NoiseRole::initiator, params.peer));
 	wgmsg::store_type(out.data(), WireGuardType::initiation);
-	wgmsg::store_le32(out.data() + Initiation::sender, params.sender_index);
+	store_le32(out.data() + Initiation::sender, params.sender_index);
 	// The Noise message is ephemeral, encrypted static, encrypted timestamp.
 	NoiseError e = noise.write_message1(params.ephemeral, params.timestamp.bytes,
 					    out.subspan(Initiation::ephemeral, Initiation::mac1 - Initiation::ephemeral));
@@ -176,7 +187,7 @@ HandshakeError consume_initiation(const Identity &self, ByteSpan message,
 		timestamp.bytes);
 	if (e != NoiseError::ok)
 		return from_noise(e);
-	received.emplace(ReceivedInitiation{noise, wgmsg::load_le32(message.data() + Initiation::sender),
+	received.emplace(ReceivedInitiation{noise, load_le32(message.data() + Initiation::sender),
 					    noise.remote_static(), timestamp});
 	return HandshakeError::ok;
 }
@@ -185,8 +196,8 @@ HandshakeError create_response(ReceivedInitiation &received, const ResponseParam
 			       std::span<uint8_t, kWireGuardResponseLen> out, TransportKeys &keys)
 {
 	wgmsg::store_type(out.data(), WireGuardType::response);
-	wgmsg::store_le32(out.data() + Response::sender, params.sender_index);
-	wgmsg::store_le32(out.data() + Response::receiver, received.sender_index);
+	store_le32(out.data() + Response::sender, params.sender_index);
+	store_le32(out.data() + Response::receiver, received.sender_index);
 	// The Noise message is the ephemeral and an empty payload's tag.
 	NoiseError e = received.noise.write_message2(
 		params.ephemeral, params.psk, {},
@@ -223,7 +234,7 @@ HandshakeError consume_response(const Identity &self, PendingInitiation &pending
 	keys.send = split.initiator_to_responder;
 	keys.receive = split.responder_to_initiator;
 	keys.local_index = pending.sender_index;
-	keys.remote_index = wgmsg::load_le32(message.data() + Response::sender);
+	keys.remote_index = load_le32(message.data() + Response::sender);
 	return HandshakeError::ok;
 }
 

@@ -55,6 +55,12 @@ struct Identity {
 
 // HASH("mac1----" || receiver's static public).
 Key32 mac1_key(const PublicKey &receiver);
+// HASH("cookie--" || static public): the key of cookie replies from that key's owner.
+Key32 cookie_key(const PublicKey &sender);
+
+// The exact size for its type, then the type byte and zero reserved bytes
+// (wireguard_type): wrong_size, wrong_type or ok.
+HandshakeError check_header(ByteSpan message, size_t len, WireGuardType type);
 
 // mac1 (keyed by the receiver's mac1 key) and mac2 (keyed by the cookie,
 // or zero without one) over an initiation or response, written in place.
@@ -135,7 +141,7 @@ HandshakeError consume_response(const Identity &self, PendingInitiation &pending
 // message must be at least 12 bytes.
 inline uint32_t response_receiver_index(ByteSpan message)
 {
-	return wgmsg::load_le32(message.data() + wgmsg::Response::receiver);
+	return load_le32(message.data() + wgmsg::Response::receiver);
 }
 
 } // namespace wayport::wireguard

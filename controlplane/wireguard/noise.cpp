@@ -149,7 +149,7 @@ SplitKeys SymmetricState::split() const
 }
 
 IKpsk2Handshake::IKpsk2Handshake(const IKpsk2Config &config)
-	: symmetric_(config.protocol_name), role_(config.role), s_(config.static_key)
+	: symmetric_(config.protocol_name), role_(config.role), s_(config.static_key), s_pub_(config.static_public)
 {
 	symmetric_.mix_hash(config.prologue);
 	// The pre-message "<- s": both sides hash the responder's static key.
@@ -157,7 +157,7 @@ IKpsk2Handshake::IKpsk2Handshake(const IKpsk2Config &config)
 		rs_ = config.remote_static;
 		symmetric_.mix_hash(rs_.bytes);
 	} else {
-		symmetric_.mix_hash(s_.public_key().bytes);
+		symmetric_.mix_hash(s_pub_.bytes);
 	}
 }
 
@@ -208,8 +208,7 @@ NoiseError IKpsk2Handshake::write_message1(const PrivateKey &ephemeral, ByteSpan
 		return NoiseError::wrong_length;
 	write_e(ephemeral, out);
 	NOISE_TRY(mix_dh(e_, rs_)); // es
-	PublicKey s_pub = s_.public_key();
-	NOISE_TRY(symmetric_.encrypt_and_hash(s_pub.bytes, out.subspan(kKeyLen, kKeyLen + kTagLen)));
+	NOISE_TRY(symmetric_.encrypt_and_hash(s_pub_.bytes, out.subspan(kKeyLen, kKeyLen + kTagLen)));
 	NOISE_TRY(mix_dh(s_, rs_)); // ss
 	NOISE_TRY(symmetric_.encrypt_and_hash(payload, out.subspan(message1_len(0) - kTagLen)));
 	step_ = 1;

@@ -108,6 +108,11 @@ struct IKpsk2Config {
 	ByteSpan prologue;
 	NoiseRole role = NoiseRole::initiator;
 	PrivateKey static_key;
+	// static_key's public key. Given, not derived: deriving it is an X25519
+	// multiplication, which every handshake would repeat (the responder in
+	// its pre-message, the initiator in message 1) for a value its Identity
+	// already holds.
+	PublicKey static_public;
 	PublicKey remote_static;  // the responder's: required of the initiator, learnt by the responder
 };
 
@@ -147,6 +152,7 @@ private:
 	SymmetricState symmetric_;
 	NoiseRole role_;
 	PrivateKey s_;
+	PublicKey s_pub_;
 	PrivateKey e_;  // set by the write of this side's message
 	PublicKey e_pub_;
 	PublicKey rs_;

@@ -6,20 +6,13 @@
 #include <cstring>
 
 #include "controlplane/disco/sodium_ready.h"
-#include "dataplane/wire/wireguard.h"
+#include "dataplane/crypto/aead.h"
 
 namespace wayport::wireguard {
 
 namespace {
 
 constexpr size_t kBlockLen = BLAKE2S_BLOCKBYTES; // 64
-
-std::array<uint8_t, 12> chacha_nonce(uint64_t counter)
-{
-	std::array<uint8_t, 12> n{};
-	wgmsg::store_le64(n.data() + 4, counter);
-	return n;
-}
 
 } // namespace
 
@@ -96,7 +89,7 @@ std::optional<Key32> dh(const PrivateKey &self, const PublicKey &peer)
 
 void aead_seal(const Key32 &key, uint64_t counter, ByteSpan plaintext, ByteSpan ad, uint8_t *out)
 {
-	auto nonce = chacha_nonce(counter);
+	AeadNonce nonce = wg_nonce(counter);
 	crypto_aead_chacha20poly1305_ietf_encrypt(out, nullptr, plaintext.data(), plaintext.size(),
 						  ad.data(), ad.size(), nullptr, nonce.data(),
 						  key.data());
@@ -106,7 +99,7 @@ bool aead_open(const Key32 &key, uint64_t counter, ByteSpan ciphertext, ByteSpan
 {
 	if (ciphertext.size() < kTagLen)
 		return false;
-	auto nonce = chacha_nonce(counter);
+	AeadNonce nonce = wg_nonce(counter);
 	return crypto_aead_chacha20poly1305_ietf_decrypt(out, nullptr, nullptr, ciphertext.data(),
 							 ciphertext.size(), ad.data(), ad.size(),
 							 nonce.data(), key.data()) == 0;

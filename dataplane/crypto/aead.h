@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/wire/bytes.h"
+
 namespace wayport {
 
 inline constexpr size_t aead_key_len = 32;
@@ -37,8 +39,7 @@ enum class AeadDirection : uint8_t { encrypt, decrypt };
 inline AeadNonce wg_nonce(uint64_t counter)
 {
 	AeadNonce n{};
-	for (size_t i = 0; i < 8; i++)
-		n[4 + i] = static_cast<uint8_t>(counter >> (8 * i));
+	store_le64(n.data() + 4, counter);
 	return n;
 }
 

@@ -1,4 +1,5 @@
-// Byte helpers shared by every wire format: big-endian loads and stores, hex.
+// Byte helpers shared by every wire format: big- and little-endian loads
+// and stores (WireGuard's integers are little-endian), hex.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +46,30 @@ inline void store_be64(uint8_t *p, uint64_t v)
 {
 	store_be32(p, static_cast<uint32_t>(v >> 32));
 	store_be32(p + 4, static_cast<uint32_t>(v));
+}
+
+inline uint32_t load_le32(const uint8_t *p)
+{
+	return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+inline uint64_t load_le64(const uint8_t *p)
+{
+	return uint64_t{load_le32(p)} | uint64_t{load_le32(p + 4)} << 32;
+}
+
+inline void store_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = static_cast<uint8_t>(v);
+	p[1] = static_cast<uint8_t>(v >> 8);
+	p[2] = static_cast<uint8_t>(v >> 16);
+	p[3] = static_cast<uint8_t>(v >> 24);
+}
+
+inline void store_le64(uint8_t *p, uint64_t v)
+{
+	store_le32(p, static_cast<uint32_t>(v));
+	store_le32(p + 4, static_cast<uint32_t>(v >> 32));
 }
 
 // The value of one hex digit (either case), or -1.

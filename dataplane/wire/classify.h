@@ -35,26 +35,6 @@ inline bool is_stun_binding(ByteSpan b)
 	return is_stun(b) && b[1] == 0x01;
 }
 
-// A WireGuard message type whose size fits that type, or none.
-inline WireGuardType wireguard_type(ByteSpan b)
-{
-	if (b.size() < 4 || b[1] != 0 || b[2] != 0 || b[3] != 0)
-		return WireGuardType::none;
-	switch (b[0]) {
-	case 1:
-		return b.size() == kWireGuardInitiationLen ? WireGuardType::initiation : WireGuardType::none;
-	case 2:
-		return b.size() == kWireGuardResponseLen ? WireGuardType::response : WireGuardType::none;
-	case 3:
-		return b.size() == kWireGuardCookieReplyLen ? WireGuardType::cookie_reply : WireGuardType::none;
-	case 4:
-		return b.size() >= kWireGuardTransportMinLen ? WireGuardType::transport : WireGuardType::none;
-	default:
-		return WireGuardType::none;
-	}
-}
-const char *to_string(WireGuardType t);
-
 enum class PayloadClass : uint8_t {
 	stun_binding,
 	geneve_disco,      // Geneve header, protocol disco, disco frame behind it

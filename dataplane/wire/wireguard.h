@@ -1,11 +1,14 @@
 // WireGuard's four message layouts (whitepaper §5.4): sizes, field offsets,
-// type values and the little-endian field readers and writers. Header-only
-// with no dependencies, so the workers can read the same fields the
-// handshake threads write (controlplane/wireguard owns the cryptography).
+// type values, and which type a message is. Header-only, so the workers
+// read the same fields the handshake threads write (controlplane/wireguard
+// owns the cryptography). Integers are little-endian: load_le32 and friends
+// in bytes.h.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include "dataplane/wire/bytes.h"
 
 namespace wayport {
 
@@ -23,6 +26,28 @@ inline constexpr size_t kWireGuardResponseLen = 92;
 inline constexpr size_t kWireGuardCookieReplyLen = 64;
 // Header and an empty payload's tag: a keepalive.
 inline constexpr size_t kWireGuardTransportMinLen = 32;
+
+// A WireGuard message type whose size fits that type (and whose reserved
+// bytes are zero), or none.
+inline WireGuardType wireguard_type(ByteSpan b)
+{
+	if (b.size() < 4 || b[1] != 0 || b[2] != 0 || b[3] != 0)
+		return WireGuardType::none;
+	switch (b[0]) {
+	case 1:
+		return b.size() == kWireGuardInitiationLen ? WireGuardType::initiation : WireGuardType::none;
+	case 2:
+		return b.size() == kWireGuardResponseLen ? WireGuardType::response : WireGuardType::none;
+	case 3:
+		return b.size() == kWireGuardCookieReplyLen ? WireGuardType::cookie_reply : WireGuardType::none;
+	case 4:
+		return b.size() >= kWireGuardTransportMinLen ? WireGuardType::transport : WireGuardType::none;
+	default:
+		return WireGuardType::none;
+	}
+}
+
+const char *to_string(WireGuardType t);
 
 namespace wgmsg {
 
@@ -72,31 +97,6 @@ struct Transport {
 	static constexpr size_t header_len = data;
 };
 static_assert(Transport::header_len + kTagLen == kWireGuardTransportMinLen);
-
-// WireGuard's integers are little-endian, unlike every other wire format here.
-inline uint32_t load_le32(const uint8_t *p)
-{
-	return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-
-inline uint64_t load_le64(const uint8_t *p)
-{
-	return uint64_t{load_le32(p)} | uint64_t{load_le32(p + 4)} << 32;
-}
-
-inline void store_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = static_cast<uint8_t>(v);
-	p[1] = static_cast<uint8_t>(v >> 8);
-	p[2] = static_cast<uint8_t>(v >> 16);
-	p[3] = static_cast<uint8_t>(v >> 24);
-}
-
-inline void store_le64(uint8_t *p, uint64_t v)
-{
-	store_le32(p, static_cast<uint32_t>(v));
-	store_le32(p + 4, static_cast<uint32_t>(v >> 32));
-}
 
 // Type byte and three zero reserved bytes.
 inline void store_type(uint8_t *p, WireGuardType t)

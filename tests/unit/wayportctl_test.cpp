@@ -286,7 +286,7 @@ TEST(WayportctlWg, PubkeyRefusesWhatIsNotAKeyWithoutEchoingIt)
 	// And wg agrees that these are not keys.
 	for (const std::string &in : bad)
 		EXPECT_NE(wg({"pubkey"}, in).status, 0) << in;
-	expect_error(wayportctl({"wg"}), "");
+	expect_error(wayportctl({"wg"}), "A subcommand is required");
 }
 
 // A message of n bytes whose byte i is i (mod 256), with the type set and

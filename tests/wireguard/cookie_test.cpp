@@ -28,14 +28,14 @@ TEST(WireGuardCookie, ReplyRoundTripKeysMac2)
 	secret.fill(9);
 	const uint8_t source[] = {192, 0, 2, 1, 0x1f, 0x90};
 	CookieReplyParams cp;
-	cp.receiver_index = wgmsg::load_le32(init.data() + wgmsg::Initiation::sender);
+	cp.receiver_index = load_le32(init.data() + wgmsg::Initiation::sender);
 	cp.answered_mac1 = mac1_of(init);
 	cp.cookie = make_cookie(secret, source);
 	cp.nonce.fill(3);
 	std::array<uint8_t, kWireGuardCookieReplyLen> reply{};
 	create_cookie_reply(responder, cp, reply);
 	EXPECT_EQ(reply[0], 3);
-	EXPECT_EQ(wgmsg::load_le32(reply.data() + wgmsg::CookieReply::receiver), 7u);
+	EXPECT_EQ(load_le32(reply.data() + wgmsg::CookieReply::receiver), 7u);
 
 	Cookie got{};
 	ASSERT_EQ(consume_cookie_reply(cookie_key(responder.static_public), pending->mac1, reply, got),

@@ -99,7 +99,7 @@ void round_trip(const Identity &initiator, const Identity &responder,
 	ASSERT_EQ(create_initiation(initiator, ip, init_msg, pending), HandshakeError::ok);
 	ASSERT_TRUE(pending);
 	EXPECT_EQ(to_hex(ByteSpan(init_msg).first(4)), "01000000");
-	EXPECT_EQ(wgmsg::load_le32(init_msg.data() + wgmsg::Initiation::sender), ip.sender_index);
+	EXPECT_EQ(load_le32(init_msg.data() + wgmsg::Initiation::sender), ip.sender_index);
 	// No cookie held: mac2 is zero.
 	EXPECT_EQ(to_hex(ByteSpan(init_msg).subspan(wgmsg::Initiation::mac2)), std::string(32, '0'));
 
@@ -130,12 +130,12 @@ void round_trip(const Identity &initiator, const Identity &responder,
 	const uint8_t packet[] = {0x45, 0, 0, 20};
 	uint8_t msg[wgmsg::Transport::header_len + sizeof(packet) + kTagLen];
 	wgmsg::store_type(msg, WireGuardType::transport);
-	wgmsg::store_le32(msg + wgmsg::Transport::receiver, initiator_keys.remote_index);
-	wgmsg::store_le64(msg + wgmsg::Transport::counter, 0);
+	store_le32(msg + wgmsg::Transport::receiver, initiator_keys.remote_index);
+	store_le64(msg + wgmsg::Transport::counter, 0);
 	aead_seal(initiator_keys.send, 0, packet, {}, msg + wgmsg::Transport::data);
-	EXPECT_EQ(wgmsg::load_le32(msg + wgmsg::Transport::receiver), responder_keys.local_index);
+	EXPECT_EQ(load_le32(msg + wgmsg::Transport::receiver), responder_keys.local_index);
 	uint8_t opened[sizeof(packet)];
-	EXPECT_TRUE(aead_open(responder_keys.receive, wgmsg::load_le64(msg + wgmsg::Transport::counter),
+	EXPECT_TRUE(aead_open(responder_keys.receive, load_le64(msg + wgmsg::Transport::counter),
 			      ByteSpan(msg + wgmsg::Transport::data, sizeof(packet) + kTagLen), {}, opened));
 	EXPECT_EQ(std::memcmp(opened, packet, sizeof(packet)), 0);
 }
@@ -297,7 +297,7 @@ TEST_F(WireGuardHandshake, ResponseChecks)
 	Identity other{PrivateKey::generate()};
 	EXPECT_EQ(consume_response(other, *pending, {}, resp, keys), HandshakeError::bad_mac1);
 	ResponseBytes bad = resp;
-	wgmsg::store_le32(bad.data() + wgmsg::Response::receiver, pending->sender_index + 1);
+	store_le32(bad.data() + wgmsg::Response::receiver, pending->sender_index + 1);
 	write_macs(bad, initiator.mac1_key, std::nullopt);
 	EXPECT_EQ(consume_response(initiator, *pending, {}, bad, keys), HandshakeError::wrong_receiver);
 	bad = resp;

@@ -114,10 +114,11 @@ void run(const Vector &v)
 	SCOPED_TRACE(v.source);
 	ASSERT_GT(v.messages.size(), 2u); // both handshake messages and some transport
 	PrivateKey resp_static = PrivateKey::from_raw(v.resp_static);
-	IKpsk2Handshake init({v.protocol_name, v.init_prologue, NoiseRole::initiator,
-			      PrivateKey::from_raw(v.init_static),
-			      v.init_remote_static.value_or(resp_static.public_key())});
-	IKpsk2Handshake resp({v.protocol_name, v.resp_prologue, NoiseRole::responder, resp_static, {}});
+	PrivateKey init_static = PrivateKey::from_raw(v.init_static);
+	IKpsk2Handshake init({v.protocol_name, v.init_prologue, NoiseRole::initiator, init_static,
+			      init_static.public_key(), v.init_remote_static.value_or(resp_static.public_key())});
+	IKpsk2Handshake resp({v.protocol_name, v.resp_prologue, NoiseRole::responder, resp_static,
+			      resp_static.public_key(), {}});
 
 	const Message &m1 = v.messages[0];
 	Bytes wire(IKpsk2Handshake::message1_len(m1.payload.size()));
@@ -184,7 +185,8 @@ TEST(NoiseVectors, AlteredMessageIsRejected)
 	ASSERT_FALSE(vs.empty());
 	const Vector &v = vs[0];
 	PrivateKey resp_static = PrivateKey::from_raw(v.resp_static);
-	IKpsk2Handshake resp({v.protocol_name, v.resp_prologue, NoiseRole::responder, resp_static, {}});
+	IKpsk2Handshake resp({v.protocol_name, v.resp_prologue, NoiseRole::responder, resp_static,
+			      resp_static.public_key(), {}});
 	Bytes m1 = v.messages[0].ciphertext;
 	m1[40] ^= 1; // inside the encrypted static key
 	Bytes payload(m1.size() - IKpsk2Handshake::message1_len(0));
@@ -198,9 +200,9 @@ TEST(NoiseVectors, ProtocolNameMatters)
 	std::vector<Vector> vs = flynn(load());
 	ASSERT_FALSE(vs.empty());
 	const Vector &v = vs[0];
+	PrivateKey init_static = PrivateKey::from_raw(v.init_static);
 	IKpsk2Handshake init({"Noise_IKpsk2_25519_AESGCM_BLAKE2s", v.init_prologue, NoiseRole::initiator,
-			      PrivateKey::from_raw(v.init_static),
-			      PrivateKey::from_raw(v.resp_static).public_key()});
+			      init_static, init_static.public_key(), PrivateKey::from_raw(v.resp_static).public_key()});
 	Bytes wire(IKpsk2Handshake::message1_len(0));
 	ASSERT_EQ(init.write_message1(PrivateKey::from_raw(v.init_ephemeral), {}, wire), NoiseError::ok);
 	EXPECT_NE(to_hex(wire), to_hex(v.messages[0].ciphertext));

@@ -63,7 +63,7 @@ TEST(WireGuardWhitepaper, MessagesMatchTheEquations)
 
 	std::array<uint8_t, kWireGuardInitiationLen> want1{};
 	wgmsg::store_type(want1.data(), WireGuardType::initiation);
-	wgmsg::store_le32(want1.data() + 4, 0xabcd);
+	store_le32(want1.data() + 4, 0xabcd);
 	std::memcpy(want1.data() + 8, E_i.bytes.data(), kKeyLen);
 	std::memcpy(want1.data() + 40, enc_static, sizeof(enc_static));
 	std::memcpy(want1.data() + 88, enc_ts, sizeof(enc_ts));
@@ -96,8 +96,8 @@ TEST(WireGuardWhitepaper, MessagesMatchTheEquations)
 
 	std::array<uint8_t, kWireGuardResponseLen> want2{};
 	wgmsg::store_type(want2.data(), WireGuardType::response);
-	wgmsg::store_le32(want2.data() + 4, 0x1234);
-	wgmsg::store_le32(want2.data() + 8, 0xabcd);
+	store_le32(want2.data() + 4, 0x1234);
+	store_le32(want2.data() + 8, 0xabcd);
 	std::memcpy(want2.data() + 12, E_r.bytes.data(), kKeyLen);
 	std::memcpy(want2.data() + 44, enc_nothing, sizeof(enc_nothing));
 	Mac m2 = mac(hash({text(kLabelMac1), S_i.bytes}), ByteSpan(want2).first(60));

@@ -31,12 +31,12 @@ TEST(WireGuardWire, OffsetsAreTheWhitepapers)
 TEST(WireGuardWire, LittleEndianFields)
 {
 	uint8_t b[8];
-	wgmsg::store_le32(b, 0x04030201);
+	store_le32(b, 0x04030201);
 	EXPECT_EQ(to_hex(ByteSpan(b, 4)), "01020304");
-	EXPECT_EQ(wgmsg::load_le32(b), 0x04030201u);
-	wgmsg::store_le64(b, 0x0807060504030201);
+	EXPECT_EQ(load_le32(b), 0x04030201u);
+	store_le64(b, 0x0807060504030201);
 	EXPECT_EQ(to_hex(ByteSpan(b, 8)), "0102030405060708");
-	EXPECT_EQ(wgmsg::load_le64(b), 0x0807060504030201u);
+	EXPECT_EQ(load_le64(b), 0x0807060504030201u);
 	wgmsg::store_type(b, WireGuardType::transport);
 	EXPECT_EQ(to_hex(ByteSpan(b, 4)), "04000000");
 }
