@@ -11,13 +11,13 @@ Cookie make_cookie(const Key32 &secret, ByteSpan source_address)
 	return mac(secret, source_address);
 }
 
-void create_cookie_reply(const Identity &self, const CookieReplyParams &params,
+void create_cookie_reply(const Key32 &own_cookie_key, const CookieReplyParams &params,
 			 std::span<uint8_t, kWireGuardCookieReplyLen> out)
 {
 	wgmsg::store_type(out.data(), WireGuardType::cookie_reply);
 	store_le32(out.data() + CookieReply::receiver, params.receiver_index);
 	std::memcpy(out.data() + CookieReply::nonce, params.nonce.data(), kXNonceLen);
-	xaead_seal(self.cookie_key, params.nonce, params.cookie, params.answered_mac1,
+	xaead_seal(own_cookie_key, params.nonce, params.cookie, params.answered_mac1,
 		   out.data() + CookieReply::encrypted_cookie);
 }
 

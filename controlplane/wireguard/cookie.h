@@ -26,8 +26,8 @@ struct CookieReplyParams {
 	XNonce nonce{};               // random: randombytes_buf
 };
 
-// Sealed with self.cookie_key.
-void create_cookie_reply(const Identity &self, const CookieReplyParams &params,
+// Sealed with own_cookie_key: the answering side's Identity::cookie_key.
+void create_cookie_reply(const Key32 &own_cookie_key, const CookieReplyParams &params,
 			 std::span<uint8_t, kWireGuardCookieReplyLen> out);
 
 // The initiator's (or responder's) side: the cookie for mac2, given the

@@ -164,7 +164,8 @@ HandshakeError create_initiation(const Identity &self, const InitiationParams &p
 	store_le32(out.data() + Initiation::sender, params.sender_index);
 	// The Noise message is ephemeral, encrypted static, encrypted timestamp.
 	NoiseError e = noise.write_message1(params.ephemeral, params.timestamp.bytes,
-					    out.subspan(Initiation::ephemeral, Initiation::mac1 - Initiation::ephemeral));
+					    out.subspan(Initiation::ephemeral, Initiation::mac1 - Initiation::ephemeral),
+					    params.precomputed_ss);
 	if (e != NoiseError::ok)
 		return from_noise(e);
 	write_macs(out, mac1_key(params.peer), params.cookie);
@@ -173,7 +174,8 @@ HandshakeError create_initiation(const Identity &self, const InitiationParams &p
 }
 
 HandshakeError consume_initiation(const Identity &self, ByteSpan message,
-				  std::optional<ReceivedInitiation> &received)
+				  std::optional<ReceivedInitiation> &received,
+				  const PrecomputedStaticLookup &precomputed_ss)
 {
 	received.reset();
 	HandshakeError err = check_envelope(message, kWireGuardInitiationLen, WireGuardType::initiation,
@@ -184,7 +186,7 @@ HandshakeError consume_initiation(const Identity &self, ByteSpan message,
 	Tai64n timestamp;
 	NoiseError e = noise.read_message1(
 		message.subspan(Initiation::ephemeral, Initiation::mac1 - Initiation::ephemeral),
-		timestamp.bytes);
+		timestamp.bytes, precomputed_ss);
 	if (e != NoiseError::ok)
 		return from_noise(e);
 	received.emplace(ReceivedInitiation{noise, load_le32(message.data() + Initiation::sender),

@@ -100,6 +100,9 @@ struct InitiationParams {
 	PrivateKey ephemeral;          // PrivateKey::generate()
 	Tai64n timestamp;              // Tai64n::from(clock())
 	std::optional<Cookie> cookie;  // held from the peer's last cookie reply
+	// DH(self, peer) kept with the peer (PrecomputedStatic::compute), or
+	// null to compute it here: one X25519 of the initiation's three.
+	const PrecomputedStatic *precomputed_ss = nullptr;
 };
 
 // Message 1. pending is set on success.
@@ -117,9 +120,13 @@ struct ReceivedInitiation {
 };
 
 // Checks the size, the type and mac1, then decrypts. mac2 is the caller's
-// to check (mac2_valid) when under load.
+// to check (mac2_valid) when under load. precomputed_ss, given the
+// initiator's static key, returns DH(self, initiator) kept with that peer,
+// or nullptr to compute it: one X25519 of the responder's five (with
+// create_response's). A wrong value fails with decrypt_failed.
 HandshakeError consume_initiation(const Identity &self, ByteSpan message,
-				  std::optional<ReceivedInitiation> &received);
+				  std::optional<ReceivedInitiation> &received,
+				  const PrecomputedStaticLookup &precomputed_ss = {});
 
 struct ResponseParams {
 	Key32 psk{};

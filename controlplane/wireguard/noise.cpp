@@ -148,6 +148,21 @@ SplitKeys SymmetricState::split() const
 	return keys;
 }
 
+std::optional<PrecomputedStatic> PrecomputedStatic::compute(const PrivateKey &self, const PublicKey &peer)
+{
+	std::optional<Key32> shared = dh(self, peer);
+	if (!shared)
+		return std::nullopt;
+	PrecomputedStatic ss(*shared);
+	sodium_memzero(shared->data(), shared->size());
+	return ss;
+}
+
+PrecomputedStatic::~PrecomputedStatic()
+{
+	sodium_memzero(shared_.data(), shared_.size());
+}
+
 IKpsk2Handshake::IKpsk2Handshake(const IKpsk2Config &config)
 	: symmetric_(config.protocol_name), role_(config.role), s_(config.static_key), s_pub_(config.static_public)
 {
@@ -189,6 +204,17 @@ NoiseError IKpsk2Handshake::mix_dh(const PrivateKey &a, const PublicKey &b)
 	return NoiseError::ok;
 }
 
+NoiseError IKpsk2Handshake::mix_ss(const PrecomputedStatic *ss)
+{
+	if (!ss)
+		return mix_dh(s_, rs_);
+	// The rule dh() applies, for a value that did not come from it.
+	if (sodium_is_zero(ss->shared().data(), kKeyLen))
+		return NoiseError::low_order_key;
+	symmetric_.mix_key(ss->shared());
+	return NoiseError::ok;
+}
+
 // Each step below either succeeds or ends the handshake.
 #define NOISE_TRY(expr)                        \
 	do {                                   \
@@ -200,7 +226,7 @@ NoiseError IKpsk2Handshake::mix_dh(const PrivateKey &a, const PublicKey &b)
 	} while (0)
 
 NoiseError IKpsk2Handshake::write_message1(const PrivateKey &ephemeral, ByteSpan payload,
-					   std::span<uint8_t> out)
+					   std::span<uint8_t> out, const PrecomputedStatic *ss)
 {
 	if (role_ != NoiseRole::initiator || step_ != 0)
 		return NoiseError::wrong_state;
@@ -209,13 +235,14 @@ NoiseError IKpsk2Handshake::write_message1(const PrivateKey &ephemeral, ByteSpan
 	write_e(ephemeral, out);
 	NOISE_TRY(mix_dh(e_, rs_)); // es
 	NOISE_TRY(symmetric_.encrypt_and_hash(s_pub_.bytes, out.subspan(kKeyLen, kKeyLen + kTagLen)));
-	NOISE_TRY(mix_dh(s_, rs_)); // ss
+	NOISE_TRY(mix_ss(ss)); // ss
 	NOISE_TRY(symmetric_.encrypt_and_hash(payload, out.subspan(message1_len(0) - kTagLen)));
 	step_ = 1;
 	return NoiseError::ok;
 }
 
-NoiseError IKpsk2Handshake::read_message1(ByteSpan message, std::span<uint8_t> payload_out)
+NoiseError IKpsk2Handshake::read_message1(ByteSpan message, std::span<uint8_t> payload_out,
+					  const PrecomputedStaticLookup &ss)
 {
 	if (role_ != NoiseRole::responder || step_ != 0)
 		return NoiseError::wrong_state;
@@ -224,7 +251,7 @@ NoiseError IKpsk2Handshake::read_message1(ByteSpan message, std::span<uint8_t> p
 	read_e(message);
 	NOISE_TRY(mix_dh(s_, re_)); // es
 	NOISE_TRY(symmetric_.decrypt_and_hash(message.subspan(kKeyLen, kKeyLen + kTagLen), rs_.bytes));
-	NOISE_TRY(mix_dh(s_, rs_)); // ss
+	NOISE_TRY(mix_ss(ss ? ss(rs_) : nullptr)); // ss
 	NOISE_TRY(symmetric_.decrypt_and_hash(message.subspan(message1_len(0) - kTagLen), payload_out));
 	step_ = 1;
 	return NoiseError::ok;

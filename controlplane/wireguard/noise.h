@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -90,6 +92,9 @@ public:
 	SplitKeys split() const;
 
 	const Hash &handshake_hash() const { return h_; }
+	// Secret like the keys it derives: for tools and tests that show the
+	// state mid-handshake (wayportctl wg initiate), never for logs.
+	const Key32 &chaining_key() const { return ck_; }
 
 private:
 	Key32 ck_{};
@@ -98,6 +103,34 @@ private:
 };
 
 enum class NoiseRole : uint8_t { initiator, responder };
+
+// DH(s, rs), the "ss" token's value: the same in every handshake between
+// two static keys, so the owner of a peer computes it once, when the peer
+// is configured, and saves one of the five X25519 each handshake costs
+// either side (docs/PERFORMANCE.md). As secret as the static key: zeroed
+// when destroyed.
+class PrecomputedStatic {
+public:
+	// Nothing for a low-order peer key, whose DH is all zero: no handshake
+	// with it can succeed.
+	static std::optional<PrecomputedStatic> compute(const PrivateKey &self, const PublicKey &peer);
+	// The value as it is, for tests; a wrong one fails the handshake with
+	// decrypt_failed, an all-zero one with low_order_key.
+	explicit PrecomputedStatic(const Key32 &shared) : shared_(shared) {}
+	PrecomputedStatic(const PrecomputedStatic &) = default;
+	PrecomputedStatic &operator=(const PrecomputedStatic &) = default;
+	~PrecomputedStatic();
+
+	const Key32 &shared() const { return shared_; }
+
+private:
+	Key32 shared_{};
+};
+
+// A responder's ss cache: the PrecomputedStatic for the initiator that
+// message 1 names (its decrypted static key), or nullptr to compute it.
+// Called at most once, during read_message1.
+using PrecomputedStaticLookup = std::function<const PrecomputedStatic *(const PublicKey &remote_static)>;
 
 // Everything a party knows before the handshake. The ephemeral key and the
 // psk are given to the calls that use them: tests inject the published
@@ -127,9 +160,13 @@ public:
 	static constexpr size_t message2_len(size_t n) { return kKeyLen + n + kTagLen; }
 
 	// Initiator: -> e, es, s, ss. out is exactly message1_len(payload.size()).
-	NoiseError write_message1(const PrivateKey &ephemeral, ByteSpan payload, std::span<uint8_t> out);
+	// With ss (DH(s, rs), precomputed), the ss token costs no X25519.
+	NoiseError write_message1(const PrivateKey &ephemeral, ByteSpan payload, std::span<uint8_t> out,
+				  const PrecomputedStatic *ss = nullptr);
 	// Responder. payload_out is exactly message.size() - message1_len(0).
-	NoiseError read_message1(ByteSpan message, std::span<uint8_t> payload_out);
+	// ss, if given, is asked for DH(s, rs) once rs is decrypted.
+	NoiseError read_message1(ByteSpan message, std::span<uint8_t> payload_out,
+				 const PrecomputedStaticLookup &ss = {});
 	// Responder: <- e, ee, se, psk.
 	NoiseError write_message2(const PrivateKey &ephemeral, const Key32 &psk, ByteSpan payload,
 				  std::span<uint8_t> out);
@@ -140,11 +177,14 @@ public:
 	// Valid once complete(); the transport keys.
 	SplitKeys split() const { return symmetric_.split(); }
 	const Hash &handshake_hash() const { return symmetric_.handshake_hash(); }
+	const Key32 &chaining_key() const { return symmetric_.chaining_key(); }
 	const PublicKey &remote_static() const { return rs_; }
 
 private:
 	// MixKey(DH(a, b)); low_order_key if the result is all zero.
 	NoiseError mix_dh(const PrivateKey &a, const PublicKey &b);
+	// The ss token: MixKey(ss) when precomputed, else MixKey(DH(s, rs)).
+	NoiseError mix_ss(const PrecomputedStatic *ss);
 	// The "e" token: this side's ephemeral written to out, or the peer's read.
 	void write_e(const PrivateKey &ephemeral, std::span<uint8_t> out);
 	void read_e(ByteSpan message);

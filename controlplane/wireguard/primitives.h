@@ -2,10 +2,29 @@
 // §5.4): HASH and MAC (BLAKE2s), HMAC and HKDF over BLAKE2s, X25519 DH and
 // the two AEADs. Stateless functions over caller-owned buffers.
 //
-// X25519 and the AEADs come from libsodium rather than OpenSSL's libcrypto:
-// libsodium is already a dependency (disco), and these run only on the
-// rate-limited handshake threads, where OpenSSL's faster X25519 would buy
-// little for a second crypto library. The data path's AEAD is ipsec-mb.
+// X25519 and the AEADs come from libsodium. For X25519 it was measured
+// against OpenSSL 3.0's libcrypto (perf/handshake_bench BM_X25519/*, CPU
+// time per call, medians of four runs on this repo's 2-vCPU EPYC VM,
+// 2026-12-02; docs/PERFORMANCE.md):
+//
+//   variable base, dh():
+//     libsodium crypto_scalarmult                           33-36 us  <- dh()
+//     OpenSSL EVP_PKEY_derive, objects made per call        62-92 us
+//       with our private key's EVP_PKEY made once           34-46 us
+//       with every object made once (the bare arithmetic)   29-38 us
+//   base point, public_key():
+//     libsodium crypto_scalarmult_base                      31-33 us
+//     OpenSSL raw private key import + get_raw_public_key   29-46 us
+//     libsodium's Ed25519 base table, then u = (1+y)/(1-y)  20-26 us  <- public_key()
+//
+// OpenSSL's arithmetic is the fastest, but a stateless dh() cannot reach
+// it: importing a raw private key derives its public key (a second
+// multiplication), and even with that object kept, the per-call peer key
+// and context cost what the faster arithmetic saves. public_key() takes
+// libsodium's fixed-base Edwards multiplication (14-15 us) and maps the
+// point to Montgomery form (key.cpp), as libsodium's own ref10 code does;
+// its AVX code, the one it picks on this CPU, runs the ladder instead.
+// The data path's AEAD is ipsec-mb.
 #pragma once
 
 #include <array>

@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <blake2.h>
 #include <unistd.h>
 
+#include "controlplane/wireguard/cookie.h"
+#include "controlplane/wireguard/handshake.h"
 #include "controlplane/wireguard/key.h"
 #include "tests/support/run_tool.h"
 #include "tests/unit/vectors.h"
@@ -360,6 +363,317 @@ TEST(WayportctlWg, DecodeRefusesWhatIsNotAWireGuardMessage)
 	}
 	expect_error(wayportctl({"wg", "decode", ""}), "type none, 0 bytes");
 	expect_error(wayportctl({"wg", "decode", "0g"}), "must be hex digits");
+}
+
+// Fixed inputs for wg initiate and respond: keys made from fixed bytes, so
+// every run must print the same messages.
+std::string fixed_private_key(uint8_t first)
+{
+	wireguard::Key32 raw;
+	for (size_t i = 0; i < raw.size(); i++)
+		raw[i] = static_cast<uint8_t>(first + i);
+	return wireguard::PrivateKey::from_raw(raw).to_base64();
+}
+
+std::string public_key_of(const std::string &private_b64)
+{
+	CtlRun r = wayportctl({"wg", "pubkey"}, private_b64 + "\n");
+	EXPECT_EQ(r.status, 0) << r.err;
+	return trim(r.out);
+}
+
+struct Fixed {
+	std::string initiator = fixed_private_key(0x10);
+	std::string responder = fixed_private_key(0x40);
+	std::string initiator_ephemeral = fixed_private_key(0x70);
+	std::string responder_ephemeral = fixed_private_key(0xa0);
+	std::string psk = wireguard::PublicKey{wireguard::Key32{0x55, 0x66, 0x77}}.to_base64();
+	std::string timestamp = "400000006553f100000a0000";
+	uint32_t initiator_index = 0x01020304;
+	uint32_t responder_index = 0xa0b0c0d0;
+};
+
+CtlRun initiate(const Fixed &f)
+{
+	return wayportctl({"wg", "initiate", "--key", f.initiator, "--peer", public_key_of(f.responder), "--psk",
+			   f.psk, "--ephemeral", f.initiator_ephemeral, "--timestamp", f.timestamp, "--sender-index",
+			   std::to_string(f.initiator_index)});
+}
+
+CtlRun respond(const Fixed &f, const std::string &initiation)
+{
+	return wayportctl({"wg", "respond", "--key", f.responder, "--peer", public_key_of(f.initiator), "--psk",
+			   f.psk, "--ephemeral", f.responder_ephemeral, "--sender-index",
+			   std::to_string(f.responder_index), initiation});
+}
+
+// The command's JSON, failing the test when it did not succeed.
+json ok_json(const CtlRun &r)
+{
+	EXPECT_EQ(r.status, 0) << r.err;
+	return r.status == 0 ? r.out_json() : json::object();
+}
+
+wireguard::PrivateKey private_key(const std::string &b64)
+{
+	return *wireguard::PrivateKey::from_base64(b64).value;
+}
+
+Bytes hex_bytes(const std::string &hex)
+{
+	return *from_hex(hex);
+}
+
+TEST(WayportctlWg, InitiateThenRespond)
+{
+	Fixed f;
+	json init = ok_json(initiate(f));
+	std::string initiation = init["initiation"];
+	EXPECT_EQ(initiation.size(), 2 * kWireGuardInitiationLen);
+	EXPECT_EQ(init["sender_index"], f.initiator_index);
+	EXPECT_EQ(initiation.substr(2 * 132), std::string(32, '0')) << "mac2 is zero without a cookie";
+
+	json resp = ok_json(respond(f, initiation));
+	EXPECT_EQ(resp["initiator"], public_key_of(f.initiator));
+	EXPECT_EQ(resp["timestamp"], f.timestamp);
+	EXPECT_EQ(resp["receiver_index"], init["sender_index"]);
+	EXPECT_EQ(resp["sender_index"], f.responder_index);
+	EXPECT_EQ(std::string(resp["response"]).size(), 2 * kWireGuardResponseLen);
+	EXPECT_EQ(std::string(resp["send_key"]).size(), 64u);
+	EXPECT_NE(resp["send_key"], resp["receive_key"]);
+
+	json d = ok_json(wayportctl({"wg", "decode", initiation}));
+	EXPECT_EQ(d["type"], "initiation");
+	EXPECT_EQ(d["sender_index"], f.initiator_index);
+	EXPECT_EQ(d["mac2"], std::string(32, '0'));
+	d = ok_json(wayportctl({"wg", "decode", resp["response"]}));
+	EXPECT_EQ(d["type"], "response");
+	EXPECT_EQ(d["sender_index"], f.responder_index);
+	EXPECT_EQ(d["receiver_index"], f.initiator_index);
+
+	// The state printed after message 1 is the one both sides hold: the
+	// library's responder reaches the same chaining key and hash.
+	wireguard::Identity responder(private_key(f.responder));
+	std::optional<wireguard::ReceivedInitiation> received;
+	ASSERT_EQ(wireguard::consume_initiation(responder, hex_bytes(initiation), received),
+		  wireguard::HandshakeError::ok);
+	EXPECT_EQ(init["chaining_key"], to_hex(received->noise.chaining_key()));
+	EXPECT_EQ(init["hash"], to_hex(received->noise.handshake_hash()));
+
+	// "-" reads the initiation from standard input, as the other offline commands do.
+	CtlRun piped = wayportctl({"wg", "respond", "--key", f.responder, "--peer", public_key_of(f.initiator), "--psk",
+				   f.psk, "--ephemeral", f.responder_ephemeral, "--sender-index",
+				   std::to_string(f.responder_index), "-"},
+				  initiation);
+	EXPECT_EQ(piped.out, respond(f, initiation).out) << piped.err;
+}
+
+TEST(WayportctlWg, HandshakeOutputIsFixedByItsInputs)
+{
+	Fixed f;
+	CtlRun first = initiate(f);
+	ASSERT_EQ(first.status, 0) << first.err;
+	EXPECT_EQ(initiate(f).out, first.out);
+	std::string initiation = first.out_json()["initiation"];
+	CtlRun answer = respond(f, initiation);
+	ASSERT_EQ(answer.status, 0) << answer.err;
+	EXPECT_EQ(respond(f, initiation).out, answer.out);
+
+	Fixed other = f;
+	other.initiator_ephemeral = fixed_private_key(0x71);
+	json changed = ok_json(initiate(other));
+	EXPECT_NE(changed["initiation"], initiation);
+	EXPECT_NE(changed["chaining_key"], first.out_json()["chaining_key"]);
+
+	other = f;
+	other.responder_ephemeral = fixed_private_key(0xa1);
+	json changed_answer = ok_json(respond(other, initiation));
+	EXPECT_NE(changed_answer["response"], answer.out_json()["response"]);
+	EXPECT_NE(changed_answer["send_key"], answer.out_json()["send_key"]);
+
+	// Left out, the ephemeral, timestamp and index are drawn afresh, and
+	// the result is still a valid initiation from now.
+	std::vector<std::string> bare = {"wg", "initiate", "--key", f.initiator, "--peer", public_key_of(f.responder)};
+	json a = ok_json(wayportctl(bare));
+	json b = ok_json(wayportctl(bare));
+	EXPECT_NE(a["initiation"], b["initiation"]);
+	json got = ok_json(wayportctl({"wg", "respond", "--key", f.responder, "--peer", public_key_of(f.initiator),
+				       a["initiation"]}));
+	EXPECT_EQ(got["receiver_index"], a["sender_index"]);
+	std::string ts = got["timestamp"];
+	ASSERT_EQ(ts.size(), 24u);
+	// 2^62 + seconds since 1970, big-endian: past 2023 and before 2100.
+	uint64_t seconds = load_be64(hex_bytes(ts).data()) - (uint64_t{1} << 62);
+	EXPECT_GT(seconds, 1'700'000'000u);
+	EXPECT_LT(seconds, 4'100'000'000u);
+}
+
+TEST(WayportctlWg, RespondKeysMirrorTheInitiators)
+{
+	Fixed f;
+	json resp = ok_json(respond(f, ok_json(initiate(f))["initiation"]));
+
+	// The initiator's side, computed with the library from the same inputs.
+	wireguard::Identity initiator(private_key(f.initiator));
+	wireguard::InitiationParams params;
+	params.peer = *wireguard::PublicKey::from_base64(public_key_of(f.responder)).value;
+	params.psk = wireguard::PublicKey::from_base64(f.psk).value->bytes;
+	params.sender_index = f.initiator_index;
+	params.ephemeral = private_key(f.initiator_ephemeral);
+	std::copy_n(hex_bytes(f.timestamp).begin(), wireguard::kTai64nLen, params.timestamp.bytes.begin());
+	std::array<uint8_t, kWireGuardInitiationLen> init;
+	std::optional<wireguard::PendingInitiation> pending;
+	ASSERT_EQ(wireguard::create_initiation(initiator, params, init, pending), wireguard::HandshakeError::ok);
+	EXPECT_EQ(to_hex(init), ok_json(initiate(f))["initiation"]) << "the tool prints the library's bytes";
+
+	wireguard::PendingInitiation retry = *pending;
+	wireguard::TransportKeys keys;
+	ASSERT_EQ(wireguard::consume_response(initiator, *pending, params.psk, hex_bytes(resp["response"]), keys),
+		  wireguard::HandshakeError::ok);
+	EXPECT_EQ(to_hex(keys.send), resp["receive_key"]);
+	EXPECT_EQ(to_hex(keys.receive), resp["send_key"]);
+	EXPECT_EQ(keys.remote_index, f.responder_index);
+
+	// The psk enters only at message 2: a responder with another one
+	// answers, and the initiator's check of that answer fails.
+	Fixed other = f;
+	other.psk = wireguard::PublicKey{wireguard::Key32{0x56}}.to_base64();
+	json wrong = ok_json(respond(other, to_hex(init)));
+	EXPECT_EQ(wireguard::consume_response(initiator, retry, params.psk, hex_bytes(wrong["response"]), keys),
+		  wireguard::HandshakeError::decrypt_failed);
+}
+
+// The cookie computed apart from the library: keyed BLAKE2s-128 over the
+// source bytes as the kernel lays them out.
+std::string blake2s_mac_hex(ByteSpan key, ByteSpan data)
+{
+	std::array<uint8_t, 16> out;
+	EXPECT_EQ(blake2s(out.data(), data.data(), key.data(), out.size(), data.size(), key.size()), 0);
+	return to_hex(out);
+}
+
+TEST(WayportctlWg, CookieReplyOpensToTheSourcesCookie)
+{
+	Fixed f;
+	std::string initiation = ok_json(initiate(f))["initiation"];
+	std::string response = ok_json(respond(f, initiation))["response"];
+	const std::string secret = pattern(0x20, 0x40), nonce = pattern(0x80, 0x98);
+	struct Source {
+		std::string text;
+		std::string bytes_hex;  // address, then the port big-endian
+	};
+	const Source sources[] = {
+		{"192.0.2.1:51820", "c0000201" "ca6c"},
+		{"[2001:db8::1]:443", "20010db8000000000000000000000001" "01bb"},
+	};
+	// An initiation is answered with the responder's key, a response with
+	// the initiator's: --key is whoever the message was sent to.
+	struct Answered {
+		std::string message;
+		std::string key;
+		uint32_t sender_index;
+	};
+	const Answered answered[] = {{initiation, f.responder, f.initiator_index},
+				     {response, f.initiator, f.responder_index}};
+	for (const Answered &m : answered) {
+		for (const Source &src : sources) {
+			SCOPED_TRACE(src.text + " " + m.message.substr(0, 8));
+			std::vector<std::string> args = {"wg",    "cookie", "--key",  m.key,    "--secret", secret,
+							 "--nonce", nonce,   "--source", src.text, m.message};
+			CtlRun r = wayportctl(args);
+			json j = ok_json(r);
+			std::string want = blake2s_mac_hex(hex_bytes(secret), hex_bytes(src.bytes_hex));
+			EXPECT_EQ(j["cookie"], want);
+			EXPECT_EQ(wayportctl(args).out, r.out);
+
+			wireguard::PublicKey owner = private_key(m.key).public_key();
+			Bytes message = hex_bytes(m.message);
+			wireguard::Cookie cookie{};
+			ASSERT_EQ(wireguard::consume_cookie_reply(wireguard::cookie_key(owner), wireguard::mac1_of(message),
+								  hex_bytes(j["cookie_reply"]), cookie),
+				  wireguard::HandshakeError::ok);
+			EXPECT_EQ(to_hex(cookie), want);
+
+			json d = ok_json(wayportctl({"wg", "decode", j["cookie_reply"]}));
+			EXPECT_EQ(d["type"], "cookie_reply");
+			EXPECT_EQ(d["receiver_index"], m.sender_index);
+			EXPECT_EQ(d["nonce"], nonce);
+		}
+	}
+	std::vector<std::string> other_nonce = {"wg",    "cookie", "--key",  f.responder, "--secret", secret, "--nonce",
+						pattern(0x81, 0x99), "--source", "192.0.2.1:51820", initiation};
+	EXPECT_NE(ok_json(wayportctl(other_nonce))["cookie_reply"],
+		  ok_json(wayportctl({"wg", "cookie", "--key", f.responder, "--secret", secret, "--nonce", nonce,
+				      "--source", "192.0.2.1:51820", initiation}))["cookie_reply"]);
+}
+
+TEST(WayportctlWg, HandshakeCommandsRefuseBadInput)
+{
+	Fixed f;
+	std::string initiation = ok_json(initiate(f))["initiation"];
+	std::string response = ok_json(respond(f, initiation))["response"];
+	std::string initiator_pub = public_key_of(f.initiator), responder_pub = public_key_of(f.responder);
+	auto respond_with = [&](const std::string &key, const std::string &peer, const std::string &message) {
+		return wayportctl({"wg", "respond", "--key", key, "--peer", peer, message});
+	};
+	auto cookie_with = [&](const std::string &secret, const std::string &nonce, const std::string &source,
+			       const std::string &message) {
+		return wayportctl({"wg", "cookie", "--key", f.responder, "--secret", secret, "--nonce", nonce,
+				   "--source", source, message});
+	};
+	const std::string secret = std::string(64, 'a'), nonce = std::string(48, 'b');
+
+	// A byte of the encrypted static changed: mac1 no longer matches, and
+	// with mac1 made anew over the change, the AEAD catches it.
+	Bytes tampered = hex_bytes(initiation);
+	tampered[wgmsg::Initiation::encrypted_static] ^= 1;
+	expect_error(respond_with(f.responder, initiator_pub, to_hex(tampered)), "bad mac1");
+	expect_error(cookie_with(secret, nonce, "192.0.2.1:1", to_hex(tampered)), "bad mac1");
+	wireguard::write_macs(tampered, wireguard::mac1_key(*wireguard::PublicKey::from_base64(responder_pub).value),
+			      std::nullopt);
+	expect_error(respond_with(f.responder, initiator_pub, to_hex(tampered)), "decrypt failed");
+
+	expect_error(respond_with(f.responder, responder_pub, initiation),
+		     "wrong peer: the initiation is from " + initiator_pub);
+	expect_error(respond_with(f.initiator, responder_pub, initiation), "bad mac1");  // not sent to this key
+	expect_error(respond_with(f.initiator, responder_pub, response), "the message is a response (type 2, 92 bytes)");
+	expect_error(respond_with(f.responder, initiator_pub, initiation.substr(1)), "must be hex digits");
+	expect_error(respond_with(f.responder, initiator_pub, initiation.substr(0, 2 * 147)),
+		     "not a WireGuard message (type 1, 147 bytes)");
+	std::string reply = ok_json(cookie_with(secret, nonce, "192.0.2.1:1", initiation))["cookie_reply"];
+	expect_error(cookie_with(secret, nonce, "192.0.2.1:1", reply), "the message is a cookie_reply (type 3, 64 bytes)");
+	expect_error(cookie_with(secret, nonce, "192.0.2.1:1", response), "bad mac1");  // sent to the initiator
+
+	// Keys: the flag is named, and a private key is never echoed.
+	const std::string not_base64 = "this is not a key but it is 44 characters!!=";
+	CtlRun r = wayportctl({"wg", "initiate", "--key", not_base64, "--peer", responder_pub});
+	expect_error(r, "--key must be a private key in wg's base64");
+	EXPECT_EQ(r.err.find(not_base64), std::string::npos);
+	expect_error(wayportctl({"wg", "initiate", "--key", f.initiator, "--peer", responder_pub.substr(1)}),
+		     "--peer must be a public key");
+	expect_error(wayportctl({"wg", "initiate", "--key", f.initiator, "--peer", responder_pub, "--psk", "x"}),
+		     "--psk must be a preshared key");
+	expect_error(wayportctl({"wg", "initiate", "--key", f.initiator, "--peer", responder_pub, "--ephemeral", "x"}),
+		     "--ephemeral must be a private key");
+	expect_error(respond_with(not_base64, initiator_pub, initiation), "--key must be a private key");
+	expect_error(wayportctl({"wg", "initiate", "--key", f.initiator, "--peer", std::string(43, 'A') + "="}),
+		     "--peer is a low-order point");
+
+	// Fixed-length hex.
+	expect_error(wayportctl({"wg", "initiate", "--key", f.initiator, "--peer", responder_pub, "--timestamp", "00"}),
+		     "--timestamp must be 12 bytes (24 hex digits), not 1");
+	expect_error(cookie_with(secret.substr(2), nonce, "192.0.2.1:1", initiation), "--secret must be 32 bytes");
+	expect_error(cookie_with(secret, nonce + "00", "192.0.2.1:1", initiation), "--nonce must be 24 bytes");
+	expect_error(cookie_with(secret, "zz", "192.0.2.1:1", initiation), "--nonce must be 24 bytes");
+	expect_error(cookie_with(secret, nonce, "192.0.2.1", initiation), "--source must be addr:port");
+	expect_error(cookie_with(secret, nonce, "2001:db8::1:5", initiation), "--source must be addr:port");
+
+	// CLI11's own refusals.
+	expect_error(wayportctl({"wg", "initiate", "--key", f.initiator, "--peer", responder_pub, "--sender-index",
+				 "4294967296"}),
+		     "--sender-index");
+	expect_error(wayportctl({"wg", "initiate", "--peer", responder_pub}), "--key is required");
+	expect_error(wayportctl({"wg", "respond", "--key", f.responder, "--peer", initiator_pub}), "initiation");
 }
 
 } // namespace

@@ -33,7 +33,7 @@ TEST(WireGuardCookie, ReplyRoundTripKeysMac2)
 	cp.cookie = make_cookie(secret, source);
 	cp.nonce.fill(3);
 	std::array<uint8_t, kWireGuardCookieReplyLen> reply{};
-	create_cookie_reply(responder, cp, reply);
+	create_cookie_reply(responder.cookie_key, cp, reply);
 	EXPECT_EQ(reply[0], 3);
 	EXPECT_EQ(load_le32(reply.data() + wgmsg::CookieReply::receiver), 7u);
 
@@ -58,7 +58,7 @@ TEST(WireGuardCookie, ReplyIsBoundToTheAnsweredMac1)
 	cp.answered_mac1.fill(1);
 	cp.cookie.fill(2);
 	std::array<uint8_t, kWireGuardCookieReplyLen> reply{};
-	create_cookie_reply(responder, cp, reply);
+	create_cookie_reply(responder.cookie_key, cp, reply);
 	Cookie got{};
 	Mac other_mac1;
 	other_mac1.fill(4);

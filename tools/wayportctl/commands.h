@@ -3,6 +3,7 @@
 // on stdout and throws CommandError with a message naming the problem.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,40 @@ void cmd_wg_genkey();
 void cmd_wg_pubkey();
 // A WireGuard message (hex): type, length, indexes and cleartext fields.
 void cmd_wg_decode(const std::string &arg);
+
+// Keys are in wg's base64, the rest hex; an unset option is generated
+// (random, or the clock's time), so fixing them all fixes the output.
+struct WgInitiateOptions {
+	std::string key;   // ours (the initiator's), private
+	std::string peer;  // the responder's, public
+	std::optional<std::string> psk;
+	std::optional<std::string> ephemeral;  // private
+	std::optional<std::string> timestamp_hex;
+	std::optional<uint32_t> sender_index;
+};
+
+struct WgRespondOptions {
+	std::string key;   // ours (the responder's), private
+	std::string peer;  // the initiator's, public: the initiation must come from it
+	std::optional<std::string> psk;
+	std::optional<std::string> ephemeral;
+	std::optional<uint32_t> sender_index;
+};
+
+struct WgCookieOptions {
+	std::string key;  // ours (the responder's, under load), private
+	std::string secret_hex;
+	std::string nonce_hex;
+	std::string source;  // the handshake's source, addr:port
+};
+
+// Message 1 and the Noise state after it.
+void cmd_wg_initiate(const WgInitiateOptions &opt);
+// Checks an initiation (hex) as a responder does and answers it: message 2
+// and the responder's transport keys.
+void cmd_wg_respond(const WgRespondOptions &opt, const std::string &arg);
+// A cookie reply (message 3) to an initiation or response (hex).
+void cmd_wg_cookie(const WgCookieOptions &opt, const std::string &arg);
 
 // Online: `socket` is the daemon's API socket (--socket). Without `json`,
 // status and sessions print a short table.

@@ -44,12 +44,40 @@ int main(int argc, char **argv)
 
 	auto *keygen = app.add_subcommand("keygen", "a new disco private key and its public key");
 
-	auto *wg = app.add_subcommand("wg", "WireGuard keys, as wireguard-tools' wg");
+	auto *wg = app.add_subcommand("wg", "WireGuard keys, as wireguard-tools' wg, and handshake messages");
 	wg->require_subcommand(1);
 	auto *wg_genkey = wg->add_subcommand("genkey", "a new private key, base64 (as wg genkey)");
 	auto *wg_pubkey = wg->add_subcommand("pubkey", "the public key of the private key on standard input (as wg pubkey)");
 	auto *wg_decode = wg->add_subcommand("decode", "a WireGuard message (hex) as JSON: type, indexes, cleartext fields");
 	wg_decode->add_option("message", input, "hex, or - for standard input")->required();
+
+	WgInitiateOptions init;
+	auto *wg_initiate = wg->add_subcommand("initiate", "a handshake initiation (message 1) and the Noise state after it");
+	wg_initiate->add_option("--key", init.key, "our private key, base64")->required();
+	wg_initiate->add_option("--peer", init.peer, "the responder's public key, base64")->required();
+	wg_initiate->add_option("--psk", init.psk, "preshared key, base64 (default: none)");
+	wg_initiate->add_option("--ephemeral", init.ephemeral, "ephemeral private key, base64 (default: random)");
+	wg_initiate->add_option("--timestamp", init.timestamp_hex, "TAI64N timestamp, 24 hex digits (default: now)");
+	wg_initiate->add_option("--sender-index", init.sender_index, "our sender index (default: random)");
+
+	WgRespondOptions resp;
+	auto *wg_respond = wg->add_subcommand("respond", "check an initiation (hex) and answer it (message 2)");
+	wg_respond->add_option("--key", resp.key, "our private key, base64")->required();
+	wg_respond->add_option("--peer", resp.peer, "the initiator's public key, base64")->required();
+	wg_respond->add_option("--psk", resp.psk, "preshared key, base64 (default: none)");
+	wg_respond->add_option("--ephemeral", resp.ephemeral, "ephemeral private key, base64 (default: random)");
+	wg_respond->add_option("--sender-index", resp.sender_index, "our sender index (default: random)");
+	wg_respond->add_option("initiation", input, "hex, or - for standard input")->required();
+
+	WgCookieOptions cookie;
+	auto *wg_cookie = wg->add_subcommand("cookie", "a cookie reply (message 3) to an initiation or response (hex)");
+	wg_cookie->add_option("--key", cookie.key, "our private key, base64: the message's mac1 is checked against it")
+		->required();
+	wg_cookie->add_option("--secret", cookie.secret_hex, "cookie secret, 64 hex digits")->required();
+	wg_cookie->add_option("--nonce", cookie.nonce_hex, "XChaCha20 nonce, 48 hex digits")->required();
+	wg_cookie->add_option("--source", cookie.source, "the message's source, 1.2.3.4:5 or [2001:db8::1]:5")
+		->required();
+	wg_cookie->add_option("handshake", input, "hex, or - for standard input")->required();
 
 	bool json = false;
 	auto *status = app.add_subcommand("status", "wayportd's identity, relay port and counters");
@@ -95,6 +123,12 @@ int main(int argc, char **argv)
 			cmd_wg_pubkey();
 		else if (*wg_decode)
 			cmd_wg_decode(input);
+		else if (*wg_initiate)
+			cmd_wg_initiate(init);
+		else if (*wg_respond)
+			cmd_wg_respond(resp, input);
+		else if (*wg_cookie)
+			cmd_wg_cookie(cookie, input);
 		else if (*status)
 			cmd_status(socket, json);
 		else if (*sessions)

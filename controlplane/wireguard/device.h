@@ -1,0 +1,218 @@
+// One WireGuard interface's protocol engine on the slow path: handshakes
+// both ways, cookies under load, keypair rotation, the five timers, and a
+// reference data path (one packet at a time over libsodium) that the
+// tests and the real-peer interop test drive over kernel sockets. The
+// workers' batched data path (issue 12) will take keypairs from here.
+//
+// No sockets and no clock of its own: every call takes `now` and returns
+// what to send in an Output, so it runs on virtual time in tests and on a
+// handshake thread pool in wayportd (handshake_pool.h).
+//
+// Threads: receive(), send() and tick() may run on several threads at
+// once. Immutable after construction: identity_, options_. peers_ is
+// written only by add_peer(), which must finish before other calls start.
+// Each Peer is guarded by its own mutex (peer.h); the index table, the
+// cookie checker and the rate limiter by theirs; under-load and the
+// counters are atomics. Locks taken: one peer's at most, then possibly
+// the index table's or the checker's inside it, never two peers'.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "controlplane/wireguard/cookie_checker.h"
+#include "controlplane/wireguard/handshake.h"
+#include "controlplane/wireguard/index_table.h"
+#include "controlplane/wireguard/peer.h"
+#include "controlplane/wireguard/ratelimiter.h"
+#include "controlplane/wireguard/timers.h"
+#include "dataplane/wire/addr.h"
+#include "dataplane/wire/bytes.h"
+
+namespace wayport::wireguard {
+
+// Why a datagram or a packet went nowhere. Every drop is counted by one.
+enum class WgDrop : uint8_t {
+	not_wireguard,        // no WireGuard message type fits its first bytes and size
+	bad_mac1,             // mac1 wrong: not for this device's key, or altered
+	ratelimited,          // under load, its source's handshake bucket is empty
+	handshake_failed,     // a handshake message that does not decrypt or verify
+	unknown_peer,         // an initiation from a static key that is no peer's
+	replayed_initiation,  // its timestamp is not newer than the peer's last
+	initiation_flood,     // within 20 ms of the peer's last accepted initiation
+	unknown_index,        // no handshake or keypair of ours has its receiver index
+	bad_cookie_reply,     // not for an unanswered mac1 of ours, or does not open
+	keypair_expired,      // data under a keypair older than REJECT_AFTER_TIME
+	decrypt_failed,       // data whose tag does not verify
+	replayed_data,        // a counter seen before, or too far behind the window
+	bad_inner_packet,     // decrypted, but not an IPv4/IPv6 packet of the length it says
+	staged_overflow,      // the oldest staged packet, pushed out by the 129th
+	handshake_gave_up,    // staged packets dropped after REKEY_ATTEMPT_TIME of retries
+	no_endpoint,          // something to send to a peer whose address is unknown
+	unknown_peer_id,      // send() to a PeerId this device never gave out
+	count
+};
+
+// What went right, counted the same way.
+enum class WgEvent : uint8_t {
+	initiation_sent,
+	initiation_received,  // and answered with a response
+	response_received,    // our handshake completed
+	cookie_sent,          // under load, instead of a response
+	cookie_received,
+	data_sent,
+	keepalive_sent,
+	data_received,
+	keepalive_received,
+	keypair_confirmed,    // a responder's next keypair became current
+	count
+};
+
+struct PublicKeyHash {
+	size_t operator()(const PublicKey &k) const
+	{
+		size_t h;
+		std::memcpy(&h, k.bytes.data(), sizeof h);  // keys are uniformly random
+		return h;
+	}
+};
+
+const char *to_string(WgDrop d);
+const char *to_string(WgEvent e);
+
+// A datagram for the network, and a decrypted inner packet for the host.
+struct Datagram {
+	AddrPort to;
+	Bytes bytes;
+};
+struct InnerPacket {
+	PeerId peer = 0;
+	Bytes bytes;
+};
+
+// What a call produced. Callers send and deliver it after the call, with
+// no device lock held.
+struct Output {
+	std::vector<Datagram> datagrams;
+	std::vector<InnerPacket> packets;
+};
+
+// How full the handshake queue is that this message came through: a
+// quarter of the kernel's rule, "under load" when at least 1/8 full, is
+// the queue's business, the other three (sticky 1 s, mac2, cookies) the
+// device's. {0, 0}: never under load (a caller with no queue).
+struct QueueLoad {
+	size_t queued = 0;
+	size_t capacity = 0;
+};
+
+struct DeviceOptions {
+	WallClock wall_clock = system_wall_time;   // TAI64N timestamps, last handshake times
+	std::function<uint32_t()> random32;         // indexes, jitter; default: libsodium
+	std::function<void(std::span<uint8_t>)> random_bytes;  // cookie secrets and nonces; default: libsodium
+};
+
+struct PeerStatus {
+	PublicKey public_key;
+	std::optional<AddrPort> endpoint;
+	std::optional<WallTime> last_handshake;
+	uint64_t rx_bytes = 0;
+	uint64_t tx_bytes = 0;
+	std::chrono::seconds persistent_keepalive{0};
+	// Local indexes of the keypairs in the three slots.
+	std::optional<uint32_t> previous, current, next;
+	bool handshake_pending = false;
+	int handshake_attempts = 0;
+	size_t staged = 0;
+	PeerTimers timers;
+};
+
+class Device {
+public:
+	explicit Device(const PrivateKey &key, DeviceOptions options = {});
+	~Device();
+	Device(const Device &) = delete;
+	Device &operator=(const Device &) = delete;
+
+	const Identity &identity() const { return identity_; }
+
+	// Before any other call from another thread. An error names what is
+	// wrong (a duplicate or zero key, our own key).
+	Parsed<PeerId> add_peer(const PeerConfig &config, Clock::time_point now);
+	std::optional<PeerId> find_peer(const PublicKey &key) const;
+	size_t peer_count() const { return peers_.size(); }
+
+	// A datagram from the network, from `from`.
+	void receive(ByteSpan datagram, const AddrPort &from, Clock::time_point now, Output &out,
+		     QueueLoad load = {});
+	// An inner packet (an IPv4 or IPv6 packet, or empty for a keepalive)
+	// for peer: encrypted and sent under its current keypair, or staged
+	// while a handshake is started.
+	void send(PeerId peer, ByteSpan packet, Clock::time_point now, Output &out);
+	// Starts a handshake now (rate-limited to one per REKEY_TIMEOUT).
+	void initiate(PeerId peer, Clock::time_point now, Output &out);
+	// Runs every timer due at now.
+	void tick(Clock::time_point now, Output &out);
+	// The earliest armed timer over all peers, if any.
+	std::optional<Clock::time_point> next_deadline();
+
+	PeerStatus status(PeerId peer);
+	uint64_t drops(WgDrop d) const { return drops_[static_cast<size_t>(d)].load(std::memory_order_relaxed); }
+	uint64_t events(WgEvent e) const { return events_[static_cast<size_t>(e)].load(std::memory_order_relaxed); }
+	const IndexTable &index_table() const { return index_; }
+
+private:
+	bool under_load(QueueLoad load, Clock::time_point now);
+	void receive_initiation(ByteSpan msg, const AddrPort &from, Clock::time_point now, Output &out);
+	void receive_response(ByteSpan msg, const AddrPort &from, Clock::time_point now, Output &out);
+	void receive_cookie_reply(ByteSpan msg, Clock::time_point now);
+	void receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_point now, Output &out);
+
+	// The rest run with peer.mu held.
+	void send_initiation(Peer &peer, bool is_retry, Clock::time_point now, Output &out);
+	void send_staged(Peer &peer, Clock::time_point now, Output &out);
+	void send_keepalive(Peer &peer, Clock::time_point now, Output &out);
+	void emit(Peer &peer, Bytes bytes, Output &out);
+	void retire(const Keypairs::Retired &retired);
+	void drop_pending(Peer &peer);
+	void zero_key_material(Peer &peer);
+	void run_timers(Peer &peer, Clock::time_point now, Output &out);
+	Clock::duration jitter();
+
+	// The kernel's timers_* events, named as there.
+	void timers_data_sent(Peer &peer, Clock::time_point now);
+	void timers_data_received(Peer &peer, Clock::time_point now);
+	void timers_any_authenticated_packet_sent(Peer &peer);
+	void timers_any_authenticated_packet_received(Peer &peer);
+	void timers_any_authenticated_packet_traversal(Peer &peer, Clock::time_point now);
+	void timers_handshake_initiated(Peer &peer, Clock::time_point now);
+	void timers_handshake_complete(Peer &peer);
+	void timers_session_derived(Peer &peer, Clock::time_point now);
+
+	void count(WgDrop d) { drops_[static_cast<size_t>(d)].fetch_add(1, std::memory_order_relaxed); }
+	void count(WgEvent e) { events_[static_cast<size_t>(e)].fetch_add(1, std::memory_order_relaxed); }
+
+	const Identity identity_;
+	const DeviceOptions options_;
+
+	std::vector<std::unique_ptr<Peer>> peers_;       // written by add_peer only
+	std::unordered_map<PublicKey, PeerId, PublicKeyHash> by_key_;  // likewise
+	IndexTable index_;
+	CookieChecker checker_;
+	Ratelimiter limiter_;
+	// When the queue was last seen at least 1/8 full, as Clock ticks since
+	// its epoch; min() when never.
+	std::atomic<Clock::rep> last_under_load_;
+
+	std::array<std::atomic<uint64_t>, static_cast<size_t>(WgDrop::count)> drops_{};
+	std::array<std::atomic<uint64_t>, static_cast<size_t>(WgEvent::count)> events_{};
+};
+
+} // namespace wayport::wireguard

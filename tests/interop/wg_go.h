@@ -1,0 +1,47 @@
+// A real wireguard-go, run in a namespace for the interop test, and the
+// `wg` tool that configures it. wireguard-go finds its interface through
+// /var/run/wireguard/<ifname>.sock, which every namespace shares, so the
+// interface name must be unique on the machine.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "tests/integration/netns.h"
+
+namespace wayport::test {
+
+// Runs cmd through the shell; returns its stdout, sets status.
+std::string capture(const std::string &cmd, int &status);
+
+// Removes the UAPI sockets named prefix + <pid> whose test process is
+// gone (wireguard-go dies with the test, but a SIGKILLed one leaves its
+// socket behind).
+void remove_stale_uapi_sockets(const std::string &prefix);
+
+class WireguardGo {
+public:
+	// Starts `wireguard-go -f ifname` in ns with its verbose log in
+	// log_path and waits for its UAPI socket; throws if it does not come.
+	WireguardGo(const Netns &ns, std::string ifname, std::string log_path);
+	~WireguardGo();
+	WireguardGo(const WireguardGo &) = delete;
+	WireguardGo &operator=(const WireguardGo &) = delete;
+
+	const std::string &ifname() const { return ifname_; }
+	// `wg ARGS` inside the namespace: exit status, and its stdout.
+	int wg(const std::string &args) const;
+	std::string wg_output(const std::string &args) const;
+	// SIGTERM (wireguard-go then removes its interface and socket), wait.
+	void stop();
+	std::string log() const;
+
+private:
+	const Netns &ns_;
+	std::string ifname_;
+	std::string log_path_;
+	pid_t pid_ = -1;
+};
+
+} // namespace wayport::test
