@@ -5,7 +5,6 @@
 #include <cassert>
 #include <cstring>
 
-#include "controlplane/disco/sodium_ready.h"
 
 namespace wayport::wireguard {
 
@@ -18,12 +17,6 @@ bool is_handshake(ByteSpan message)
 {
 	WireGuardType t = wireguard_type(message);
 	return t == WireGuardType::initiation || t == WireGuardType::response;
-}
-
-void system_random(std::span<uint8_t> out)
-{
-	disco::sodium_ready();
-	randombytes_buf(out.data(), out.size());
 }
 
 } // namespace
@@ -53,7 +46,8 @@ Cookie source_cookie(const Key32 &secret, const AddrPort &source)
 }
 
 CookieChecker::CookieChecker(const Identity &self, Random random)
-	: mac1_key_(self.mac1_key), cookie_key_(self.cookie_key), random_(random ? std::move(random) : Random(system_random))
+	: mac1_key_(self.mac1_key), cookie_key_(self.cookie_key),
+	  random_(random ? std::move(random) : Random(random_bytes))
 {
 }
 

@@ -16,17 +16,11 @@
 #include "controlplane/wireguard/cookie.h"
 #include "controlplane/wireguard/handshake.h"
 #include "controlplane/wireguard/ratelimiter.h"
+#include "controlplane/wireguard/timers.h"
 #include "dataplane/wire/addr.h"
 #include "dataplane/wire/bytes.h"
 
 namespace wayport::wireguard {
-
-// The responder draws a new secret when its secret is this old, so a
-// cookie is good for two minutes at most.
-inline constexpr std::chrono::seconds kCookieSecretMaxAge{120};
-// An initiator stops using a cookie this much sooner, for the time the
-// reply took to reach it.
-inline constexpr std::chrono::seconds kCookieSecretLatency{5};
 
 // The kernel's cookie_mac_state, in its order: each state passed the
 // checks of the one before.

@@ -16,9 +16,9 @@ using wgmsg::Transport;
 DeviceOptions with_defaults(DeviceOptions o)
 {
 	if (!o.random32)
-		o.random32 = [] { return randombytes_random(); };
+		o.random32 = random_u32;
 	if (!o.random_bytes)
-		o.random_bytes = [](std::span<uint8_t> b) { randombytes_buf(b.data(), b.size()); };
+		o.random_bytes = random_bytes;
 	if (!o.wall_clock)
 		o.wall_clock = system_wall_time;
 	return o;
@@ -381,13 +381,20 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 	out.packets.push_back({peer.id, std::move(plain)});
 }
 
+Peer *Device::peer_at(PeerId id)
+{
+	if (id < peers_.size())
+		return peers_[id].get();
+	count(WgDrop::unknown_peer_id);
+	return nullptr;
+}
+
 void Device::send(PeerId id, ByteSpan packet, Clock::time_point now, Output &out)
 {
-	if (id >= peers_.size()) {
-		count(WgDrop::unknown_peer_id);
+	Peer *p = peer_at(id);
+	if (!p)
 		return;
-	}
-	Peer &peer = *peers_[id];
+	Peer &peer = *p;
 	std::lock_guard lock(peer.mu);
 	peer.staged.emplace_back(packet.begin(), packet.end());
 	if (peer.staged.size() > kMaxStagedPackets) {
@@ -399,13 +406,11 @@ void Device::send(PeerId id, ByteSpan packet, Clock::time_point now, Output &out
 
 void Device::initiate(PeerId id, Clock::time_point now, Output &out)
 {
-	if (id >= peers_.size()) {
-		count(WgDrop::unknown_peer_id);
+	Peer *peer = peer_at(id);
+	if (!peer)
 		return;
-	}
-	Peer &peer = *peers_[id];
-	std::lock_guard lock(peer.mu);
-	send_initiation(peer, false, now, out);
+	std::lock_guard lock(peer->mu);
+	send_initiation(*peer, false, now, out);
 }
 
 void Device::send_keepalive(Peer &peer, Clock::time_point now, Output &out)
@@ -420,14 +425,10 @@ void Device::send_staged(Peer &peer, Clock::time_point now, Output &out)
 	if (peer.staged.empty())
 		return;
 	const std::shared_ptr<Keypair> &kp = peer.keypairs.current();
-	if (!kp || !kp->can_send(now)) {
-		// The packets wait for the handshake this starts (or one already
-		// under way: send_initiation is rate-limited).
-		send_initiation(peer, false, now, out);
-		return;
-	}
 	while (!peer.staged.empty()) {
-		if (!kp->can_send(now)) {
+		if (!kp || !kp->can_send(now)) {
+			// What is left waits for the handshake this starts (or one
+			// already under way: send_initiation is rate-limited).
 			send_initiation(peer, false, now, out);
 			return;
 		}
@@ -597,8 +598,7 @@ void Device::run_timers(Peer &peer, Clock::time_point now, Output &out)
 			// REKEY_ATTEMPT_TIME is over: stop, drop what waited, and
 			// forget the keys in a while unless a handshake comes.
 			t.send_keepalive.reset();
-			for (size_t i = 0; i < peer.staged.size(); ++i)
-				count(WgDrop::handshake_gave_up);
+			count(WgDrop::handshake_gave_up, peer.staged.size());
 			peer.staged.clear();
 			if (!t.zero_key_material)
 				t.zero_key_material = now + 3 * kRejectAfterTime;

@@ -196,7 +196,10 @@ private:
 	void timers_handshake_complete(Peer &peer);
 	void timers_session_derived(Peer &peer, Clock::time_point now);
 
-	void count(WgDrop d) { drops_[static_cast<size_t>(d)].fetch_add(1, std::memory_order_relaxed); }
+	// The peer, or null (counted as unknown_peer_id).
+	Peer *peer_at(PeerId id);
+
+	void count(WgDrop d, uint64_t n = 1) { drops_[static_cast<size_t>(d)].fetch_add(n, std::memory_order_relaxed); }
 	void count(WgEvent e) { events_[static_cast<size_t>(e)].fetch_add(1, std::memory_order_relaxed); }
 
 	const Identity identity_;

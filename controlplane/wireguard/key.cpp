@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "controlplane/disco/sodium_ready.h"
+#include "controlplane/wireguard/primitives.h"
+#include "dataplane/wire/bytes.h"
 
 namespace wayport::wireguard {
 
@@ -56,13 +58,6 @@ constexpr uint64_t kLimbMask = (uint64_t{1} << 51) - 1;
 
 // GCC's 128-bit integer; __extension__ because -Wpedantic knows it is not ISO.
 __extension__ typedef unsigned __int128 u128;
-
-uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t x;
-	std::memcpy(&x, p, sizeof(x));
-	return x;
-}
 
 // The low 255 bits of s.
 Fe fe_load(const uint8_t *s)
@@ -187,9 +182,8 @@ PrivateKey::~PrivateKey()
 
 PrivateKey PrivateKey::generate()
 {
-	disco::sodium_ready();
 	Key32 raw;
-	randombytes_buf(raw.data(), raw.size());
+	random_bytes(raw);
 	PrivateKey k = from_raw(raw);
 	sodium_memzero(raw.data(), raw.size());
 	return k;

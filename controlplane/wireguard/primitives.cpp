@@ -75,6 +75,18 @@ void hkdf(const Key32 &chaining_key, ByteSpan input, std::span<Key32> out)
 	sodium_memzero(t, sizeof(t));
 }
 
+void random_bytes(std::span<uint8_t> out)
+{
+	disco::sodium_ready();
+	randombytes_buf(out.data(), out.size());
+}
+
+uint32_t random_u32()
+{
+	disco::sodium_ready();
+	return randombytes_random();
+}
+
 std::optional<Key32> dh(const PrivateKey &self, const PublicKey &peer)
 {
 	disco::sodium_ready();

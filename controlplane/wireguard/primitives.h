@@ -74,6 +74,11 @@ void aead_seal(const Key32 &key, uint64_t counter, ByteSpan plaintext, ByteSpan 
 bool aead_open(const Key32 &key, uint64_t counter, ByteSpan ciphertext, ByteSpan ad,
 	       uint8_t *out);
 
+// The system's CSPRNG (libsodium's randombytes): keys, indexes, jitter,
+// cookie secrets and nonces all come from here unless a test injects its own.
+void random_bytes(std::span<uint8_t> out);
+uint32_t random_u32();
+
 // XChaCha20-Poly1305, for cookie replies.
 void xaead_seal(const Key32 &key, const XNonce &nonce, ByteSpan plaintext, ByteSpan ad,
 		uint8_t *out);

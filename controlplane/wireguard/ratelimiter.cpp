@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "controlplane/disco/sodium_ready.h"
+#include "controlplane/wireguard/primitives.h"
 
 namespace wayport::wireguard {
 
@@ -25,9 +25,8 @@ size_t Ratelimiter::SourceHash::operator()(const Source &s) const
 
 Ratelimiter::Ratelimiter(size_t max_entries)
 	: max_entries_(max_entries), table_(0, [] {
-		  disco::sodium_ready();
 		  SourceHash h;
-		  randombytes_buf(h.key, sizeof(h.key));
+		  random_bytes(h.key);
 		  return h;
 	  }())
 {

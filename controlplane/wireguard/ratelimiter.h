@@ -20,11 +20,10 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "controlplane/wireguard/timers.h"
 #include "dataplane/wire/addr.h"
 
 namespace wayport::wireguard {
-
-using Clock = std::chrono::steady_clock;
 
 class Ratelimiter {
 public:

@@ -45,6 +45,12 @@ static_assert(kMinInitiationInterval == 20ms, "whole seconds / 50 would be zero"
 // Packets held for a peer while its handshake completes; the oldest is
 // dropped past this.
 inline constexpr size_t kMaxStagedPackets = 128;
+// The responder draws a new cookie secret when its secret is this old, so
+// a cookie is good for two minutes at most...
+inline constexpr Clock::duration kCookieSecretMaxAge = 120s;
+// ...and an initiator stops using one this much sooner, for the time the
+// reply took to reach it.
+inline constexpr Clock::duration kCookieSecretLatency = 5s;
 // Under load (the handshake queue at least 1/8 full) lasts this long after
 // the queue was last seen that full.
 inline constexpr Clock::duration kUnderLoadHold = 1s;

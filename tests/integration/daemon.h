@@ -1,12 +1,11 @@
 // The real wayportd binary, run in a namespace for a test.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
 
 #include "tests/integration/netns.h"
+#include "tests/integration/process.h"
 
 namespace wayport::test {
 
@@ -20,16 +19,17 @@ public:
 	// arguments, default_eal() when empty.
 	Daemon(const Netns &ns, const std::string &config_path, const std::string &api_socket,
 	       const std::string &log_path, std::vector<std::string> eal = {});
-	~Daemon();
 
 	// SIGTERM, then wait; returns the exit status (-1: had to be killed).
-	int stop();
-	bool running() const { return pid_ > 0; }
-	std::string log() const;
+	int stop() { return process_.stop(); }
+	bool running() const { return process_.running(); }
+	std::string log() const { return process_.log(); }
 
 private:
-	pid_t pid_ = -1;
-	std::string log_path_;
+	static std::vector<std::string> command(const Netns &ns, const std::string &config_path,
+						std::vector<std::string> eal);
+
+	ChildProcess process_;
 };
 
 // Runs wayportctl with args; returns stdout, sets status.

@@ -1,26 +1,20 @@
 #include "tests/interop/wg_go.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 namespace wayport::test {
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -46,23 +40,6 @@ bool listening(const std::filesystem::path &path)
 
 } // namespace
 
-std::string capture(const std::string &cmd, int &status)
-{
-	FILE *p = popen(cmd.c_str(), "r");
-	if (!p) {
-		status = -1;
-		return {};
-	}
-	std::string out;
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		out.append(buf, n);
-	int rc = pclose(p);
-	status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-	return out;
-}
-
 void remove_stale_uapi_sockets(const std::string &prefix)
 {
 	std::error_code ec;
@@ -82,42 +59,23 @@ void remove_stale_uapi_sockets(const std::string &prefix)
 	}
 }
 
-WireguardGo::WireguardGo(const Netns &ns, std::string ifname, std::string log_path)
-	: ns_(ns), ifname_(std::move(ifname)), log_path_(std::move(log_path))
+// env and `ip netns exec` both exec, so the child ends up wireguard-go
+// itself: SIGTERM reaches it, not a shell. -f keeps it in the foreground
+// (WG_PROCESS_FOREGROUND is what its own daemonising child sees); the
+// verbose log says what it sent and why it dropped.
+std::vector<std::string> WireguardGo::command(const Netns &ns, const std::string &ifname)
 {
-	// env and `ip netns exec` both exec, so pid_ ends up wireguard-go's
-	// own: SIGTERM reaches it, not a shell. -f keeps it in the
-	// foreground (WG_PROCESS_FOREGROUND is what its own daemonising child
-	// sees); the verbose log says what it sent and why it dropped.
-	std::vector<std::string> args = {"env", "WG_PROCESS_FOREGROUND=1", "LOG_LEVEL=verbose",
-		"ip", "netns", "exec", ns_.name(), "wireguard-go", "-f", ifname_};
-	std::vector<char *> argv;
-	for (auto &a : args)
-		argv.push_back(a.data());
-	argv.push_back(nullptr);
-	pid_ = fork();
-	if (pid_ < 0)
-		throw std::runtime_error("fork failed");
-	if (pid_ == 0) {
-		// Should the test die without cleaning up, wireguard-go goes too.
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], argv.data());
-		_exit(127);
-	}
-	struct stat st;
-	for (int i = 0; i < 200; i++) {
-		if (stat(uapi_socket(ifname_).c_str(), &st) == 0)
-			return;
-		int status;
-		if (waitpid(pid_, &status, WNOHANG) == pid_) {
-			pid_ = -1;
-			throw std::runtime_error("wireguard-go exited at start:\n" + log());
-		}
-		std::this_thread::sleep_for(std::chrono::milliseconds(25));
-	}
+	return {"env", "WG_PROCESS_FOREGROUND=1", "LOG_LEVEL=verbose", "ip", "netns", "exec", ns.name(),
+		"wireguard-go", "-f", ifname};
+}
+
+WireguardGo::WireguardGo(const Netns &ns, std::string ifname, std::string log_path)
+	: ns_(ns), ifname_(std::move(ifname)), process_(command(ns, ifname_), std::move(log_path))
+{
+	if (process_.wait_for_path(uapi_socket(ifname_), 5s))
+		return;
+	if (!process_.running())
+		throw std::runtime_error("wireguard-go exited at start:\n" + log());
 	stop();
 	throw std::runtime_error("wireguard-go did not open its UAPI socket:\n" + log());
 }
@@ -140,30 +98,11 @@ std::string WireguardGo::wg_output(const std::string &args) const
 
 void WireguardGo::stop()
 {
-	if (pid_ <= 0)
-		return;
-	kill(pid_, SIGTERM);
-	int status = 0;
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(pid_, &status, WNOHANG) == pid_) {
-			pid_ = -1;
-			return;
-		}
-		std::this_thread::sleep_for(std::chrono::milliseconds(25));
-	}
-	kill(pid_, SIGKILL);
-	waitpid(pid_, &status, 0);
-	pid_ = -1;
+	process_.stop();
+	// wireguard-go removes its socket on SIGTERM; one it was killed
+	// before it could goes here.
 	std::error_code ec;
 	std::filesystem::remove(uapi_socket(ifname_), ec);
-}
-
-std::string WireguardGo::log() const
-{
-	std::ifstream in(log_path_);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
 }
 
 } // namespace wayport::test

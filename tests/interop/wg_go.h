@@ -4,16 +4,13 @@
 // interface name must be unique on the machine.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
+#include <vector>
 
 #include "tests/integration/netns.h"
+#include "tests/integration/process.h"
 
 namespace wayport::test {
-
-// Runs cmd through the shell; returns its stdout, sets status.
-std::string capture(const std::string &cmd, int &status);
 
 // Removes the UAPI sockets named prefix + <pid> whose test process is
 // gone (wireguard-go dies with the test, but a SIGKILLed one leaves its
@@ -35,13 +32,14 @@ public:
 	std::string wg_output(const std::string &args) const;
 	// SIGTERM (wireguard-go then removes its interface and socket), wait.
 	void stop();
-	std::string log() const;
+	std::string log() const { return process_.log(); }
 
 private:
+	static std::vector<std::string> command(const Netns &ns, const std::string &ifname);
+
 	const Netns &ns_;
-	std::string ifname_;
-	std::string log_path_;
-	pid_t pid_ = -1;
+	const std::string ifname_;
+	ChildProcess process_;
 };
 
 } // namespace wayport::test

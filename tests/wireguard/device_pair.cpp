@@ -21,6 +21,14 @@ const PrivateKey &key_b()
 
 } // namespace
 
+size_t count_type(const std::deque<InFlight> &q, WireGuardType t, bool from_a)
+{
+	size_t n = 0;
+	for (const auto &f : q)
+		n += (wireguard_type(f.datagram.bytes) == t && f.from_a == from_a);
+	return n;
+}
+
 Bytes ipv4_packet(uint8_t src, uint8_t dst, size_t len, uint8_t fill)
 {
 	Bytes p(len, fill);

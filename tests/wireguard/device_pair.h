@@ -21,6 +21,9 @@ struct InFlight {
 	Datagram datagram;
 };
 
+// How many datagrams in q of type t one side sent.
+size_t count_type(const std::deque<InFlight> &q, WireGuardType t, bool from_a);
+
 // An IPv4 packet of `len` bytes (header included) from 10.0.0.<src> to
 // 10.0.0.<dst>: what the devices carry.
 Bytes ipv4_packet(uint8_t src, uint8_t dst, size_t len = 60, uint8_t fill = 0xab);

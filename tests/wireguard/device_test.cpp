@@ -18,14 +18,6 @@ WireGuardType type_of(const InFlight &f)
 	return wireguard_type(f.datagram.bytes);
 }
 
-size_t count_type(const std::deque<InFlight> &q, WireGuardType t, bool from_a)
-{
-	size_t n = 0;
-	for (const auto &f : q)
-		n += (type_of(f) == t && f.from_a == from_a);
-	return n;
-}
-
 // a's next initiation: its retry, REKEY_TIMEOUT after the last (the
 // retransmit timer's, since a manual initiate() would be held back).
 Bytes retry_initiation(DevicePair &p)

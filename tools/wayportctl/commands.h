@@ -37,22 +37,21 @@ void cmd_wg_decode(const std::string &arg);
 
 // Keys are in wg's base64, the rest hex; an unset option is generated
 // (random, or the clock's time), so fixing them all fixes the output.
-struct WgInitiateOptions {
-	std::string key;   // ours (the initiator's), private
-	std::string peer;  // the responder's, public
+// What either side of a handshake brings to it.
+struct WgPartyOptions {
+	std::string key;   // ours, private
+	std::string peer;  // theirs, public (a responder: the initiation must come from it)
 	std::optional<std::string> psk;
 	std::optional<std::string> ephemeral;  // private
-	std::optional<std::string> timestamp_hex;
 	std::optional<uint32_t> sender_index;
 };
 
-struct WgRespondOptions {
-	std::string key;   // ours (the responder's), private
-	std::string peer;  // the initiator's, public: the initiation must come from it
-	std::optional<std::string> psk;
-	std::optional<std::string> ephemeral;
-	std::optional<uint32_t> sender_index;
+struct WgInitiateOptions {
+	WgPartyOptions party;
+	std::optional<std::string> timestamp_hex;
 };
+
+using WgRespondOptions = WgPartyOptions;
 
 struct WgCookieOptions {
 	std::string key;  // ours (the responder's, under load), private

@@ -51,22 +51,22 @@ int main(int argc, char **argv)
 	auto *wg_decode = wg->add_subcommand("decode", "a WireGuard message (hex) as JSON: type, indexes, cleartext fields");
 	wg_decode->add_option("message", input, "hex, or - for standard input")->required();
 
+	// The options initiate and respond share.
+	auto add_party = [](CLI::App *cmd, WgPartyOptions &o, const char *peer_help) {
+		cmd->add_option("--key", o.key, "our private key, base64")->required();
+		cmd->add_option("--peer", o.peer, peer_help)->required();
+		cmd->add_option("--psk", o.psk, "preshared key, base64 (default: none)");
+		cmd->add_option("--ephemeral", o.ephemeral, "ephemeral private key, base64 (default: random)");
+		cmd->add_option("--sender-index", o.sender_index, "our sender index (default: random)");
+	};
 	WgInitiateOptions init;
 	auto *wg_initiate = wg->add_subcommand("initiate", "a handshake initiation (message 1) and the Noise state after it");
-	wg_initiate->add_option("--key", init.key, "our private key, base64")->required();
-	wg_initiate->add_option("--peer", init.peer, "the responder's public key, base64")->required();
-	wg_initiate->add_option("--psk", init.psk, "preshared key, base64 (default: none)");
-	wg_initiate->add_option("--ephemeral", init.ephemeral, "ephemeral private key, base64 (default: random)");
+	add_party(wg_initiate, init.party, "the responder's public key, base64");
 	wg_initiate->add_option("--timestamp", init.timestamp_hex, "TAI64N timestamp, 24 hex digits (default: now)");
-	wg_initiate->add_option("--sender-index", init.sender_index, "our sender index (default: random)");
 
 	WgRespondOptions resp;
 	auto *wg_respond = wg->add_subcommand("respond", "check an initiation (hex) and answer it (message 2)");
-	wg_respond->add_option("--key", resp.key, "our private key, base64")->required();
-	wg_respond->add_option("--peer", resp.peer, "the initiator's public key, base64")->required();
-	wg_respond->add_option("--psk", resp.psk, "preshared key, base64 (default: none)");
-	wg_respond->add_option("--ephemeral", resp.ephemeral, "ephemeral private key, base64 (default: random)");
-	wg_respond->add_option("--sender-index", resp.sender_index, "our sender index (default: random)");
+	add_party(wg_respond, resp, "the initiator's public key, base64");
 	wg_respond->add_option("initiation", input, "hex, or - for standard input")->required();
 
 	WgCookieOptions cookie;

@@ -4,19 +4,17 @@
 // implementation. Every input can be fixed on the command line, and then
 // the output is too; what is left out is drawn at random or from the clock
 // as a real peer would.
-#include <sodium.h>
-
 #include <algorithm>
 #include <array>
 #include <initializer_list>
 #include <optional>
 #include <string>
 
-#include "controlplane/disco/sodium_ready.h"
 #include "controlplane/wireguard/cookie.h"
 #include "controlplane/wireguard/cookie_checker.h"
 #include "controlplane/wireguard/handshake.h"
 #include "controlplane/wireguard/key.h"
+#include "controlplane/wireguard/primitives.h"
 #include "controlplane/wireguard/tai64n.h"
 #include "dataplane/wire/addr.h"
 #include "dataplane/wire/wireguard.h"
@@ -92,10 +90,7 @@ wireguard::Tai64n read_timestamp(const std::optional<std::string> &hex)
 
 uint32_t sender_index_or_random(const std::optional<uint32_t> &index)
 {
-	if (index)
-		return *index;
-	disco::sodium_ready();
-	return randombytes_random();
+	return index ? *index : wireguard::random_u32();
 }
 
 // For an error: "a response (type 2, 92 bytes)".
@@ -144,12 +139,13 @@ std::string received_problem(HandshakeError e)
 
 void cmd_wg_initiate(const WgInitiateOptions &opt)
 {
-	Identity self(read_private_key("--key", opt.key));
+	const WgPartyOptions &party = opt.party;
+	Identity self(read_private_key("--key", party.key));
 	wireguard::InitiationParams params{
-		.peer = read_public_key("--peer", opt.peer),
-		.psk = read_psk(opt.psk),
-		.sender_index = sender_index_or_random(opt.sender_index),
-		.ephemeral = read_ephemeral(opt.ephemeral),
+		.peer = read_public_key("--peer", party.peer),
+		.psk = read_psk(party.psk),
+		.sender_index = sender_index_or_random(party.sender_index),
+		.ephemeral = read_ephemeral(party.ephemeral),
 		.timestamp = read_timestamp(opt.timestamp_hex),
 		.cookie = std::nullopt,
 	};
