@@ -8,7 +8,8 @@
 // threads at once against one shared identity, as the handshake pool
 // does; its items_per_second is the total. BM_X25519/* times each
 // library's X25519, the floor under all of it: a handshake costs the
-// x25519 counter's count of them (docs/PERFORMANCE.md).
+// x25519 counter's count of them, most of them now run together by
+// x25519_batch, which BM_X25519Batch times (docs/PERFORMANCE.md).
 //
 //   handshake_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "controlplane/wireguard/handshake.h"
+#include "controlplane/wireguard/x25519_batch.h"
 
 using namespace wayport;
 using namespace wayport::wireguard;
@@ -304,5 +306,31 @@ const X25519Case kX25519Cases[] = {
 					     [&c](benchmark::State &state) { run_x25519(state, c.fn, c.want); });
 	return true;
 }();
+
+// x25519_batch over N jobs (the key pair's DH in every lane), checked
+// against libsodium first. Time is per batch; items_per_second counts
+// multiplications.
+void BM_X25519Batch(benchmark::State &state)
+{
+	const KeyPair &kp = key_pair();
+	const size_t n = static_cast<size_t>(state.range(0));
+	std::vector<Key32> out(n);
+	std::vector<X25519Job> jobs;
+	for (size_t i = 0; i < n; i++)
+		jobs.push_back({&kp.self.raw(), &kp.peer.bytes, &out[i]});
+	x25519_batch(jobs);
+	for (const Key32 &o : out)
+		if (o != kp.shared) {
+			state.SkipWithError("disagrees with libsodium");
+			return;
+		}
+	for (auto _ : state) {
+		x25519_batch(jobs);
+		benchmark::DoNotOptimize(out.data());
+	}
+	state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+	state.counters["vectorized"] = x25519_batch_vectorized();
+}
+BENCHMARK(BM_X25519Batch)->ArgName("jobs")->DenseRange(1, 4);
 
 }  // namespace

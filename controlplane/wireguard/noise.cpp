@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "controlplane/wireguard/x25519_batch.h"
+
 namespace wayport::wireguard {
 
 const char *to_string(NoiseError e)
@@ -163,6 +165,31 @@ PrecomputedStatic::~PrecomputedStatic()
 	sodium_memzero(shared_.data(), shared_.size());
 }
 
+namespace {
+
+// Up to kX25519BatchMax DHs of one message, run together (x25519_batch.h).
+// The results are as secret as the keys: zeroed when the batch goes, if
+// mix_shared has not zeroed them already.
+struct DhBatch {
+	X25519Job jobs[kX25519BatchMax];
+	Key32 out[kX25519BatchMax];
+	size_t n = 0;
+
+	size_t add(const PrivateKey &scalar, const Key32 &point)
+	{
+		jobs[n] = {&scalar.raw(), &point, &out[n]};
+		return n++;
+	}
+	void run() { x25519_batch(std::span<const X25519Job>(jobs, n)); }
+
+	DhBatch() = default;
+	DhBatch(const DhBatch &) = delete;
+	DhBatch &operator=(const DhBatch &) = delete;
+	~DhBatch() { sodium_memzero(out, sizeof(out)); }
+};
+
+} // namespace
+
 IKpsk2Handshake::IKpsk2Handshake(const IKpsk2Config &config)
 	: symmetric_(config.protocol_name), role_(config.role), s_(config.static_key), s_pub_(config.static_public)
 {
@@ -178,10 +205,9 @@ IKpsk2Handshake::IKpsk2Handshake(const IKpsk2Config &config)
 
 // With a psk in the pattern, "e" is mixed into the key as well as the hash
 // (Noise §9.2): the fresh ephemeral then randomises every key the psk touches.
-void IKpsk2Handshake::write_e(const PrivateKey &ephemeral, std::span<uint8_t> out)
+void IKpsk2Handshake::write_e(const PublicKey &ephemeral_public, std::span<uint8_t> out)
 {
-	e_ = ephemeral;
-	e_pub_ = e_.public_key();
+	e_pub_ = ephemeral_public;
 	std::memcpy(out.data(), e_pub_.bytes.data(), kKeyLen);
 	symmetric_.mix_hash(e_pub_.bytes);
 	symmetric_.mix_key(e_pub_.bytes);
@@ -201,6 +227,16 @@ NoiseError IKpsk2Handshake::mix_dh(const PrivateKey &a, const PublicKey &b)
 		return NoiseError::low_order_key;
 	symmetric_.mix_key(*shared);
 	sodium_memzero(shared->data(), shared->size());
+	return NoiseError::ok;
+}
+
+NoiseError IKpsk2Handshake::mix_shared(Key32 &shared)
+{
+	// The rule dh() applies, for a value from the batch.
+	if (sodium_is_zero(shared.data(), shared.size()))
+		return NoiseError::low_order_key;
+	symmetric_.mix_key(shared);
+	sodium_memzero(shared.data(), shared.size());
 	return NoiseError::ok;
 }
 
@@ -232,10 +268,18 @@ NoiseError IKpsk2Handshake::write_message1(const PrivateKey &ephemeral, ByteSpan
 		return NoiseError::wrong_state;
 	if (out.size() != message1_len(payload.size()))
 		return NoiseError::wrong_length;
-	write_e(ephemeral, out);
-	NOISE_TRY(mix_dh(e_, rs_)); // es
+	// e's public key, es and (without a precomputed one) ss need nothing
+	// from one another: one batch.
+	e_ = ephemeral;
+	DhBatch batch;
+	const size_t e_pub = batch.add(e_, x25519_base_point());
+	const size_t es = batch.add(e_, rs_.bytes);
+	const size_t ss_job = ss ? 0 : batch.add(s_, rs_.bytes);
+	batch.run();
+	write_e(PublicKey{batch.out[e_pub]}, out);
+	NOISE_TRY(mix_shared(batch.out[es]));
 	NOISE_TRY(symmetric_.encrypt_and_hash(s_pub_.bytes, out.subspan(kKeyLen, kKeyLen + kTagLen)));
-	NOISE_TRY(mix_ss(ss)); // ss
+	NOISE_TRY(ss ? mix_ss(ss) : mix_shared(batch.out[ss_job]));
 	NOISE_TRY(symmetric_.encrypt_and_hash(payload, out.subspan(message1_len(0) - kTagLen)));
 	step_ = 1;
 	return NoiseError::ok;
@@ -264,9 +308,16 @@ NoiseError IKpsk2Handshake::write_message2(const PrivateKey &ephemeral, const Ke
 		return NoiseError::wrong_state;
 	if (out.size() != message2_len(payload.size()))
 		return NoiseError::wrong_length;
-	write_e(ephemeral, out);
-	NOISE_TRY(mix_dh(e_, re_)); // ee
-	NOISE_TRY(mix_dh(e_, rs_)); // se
+	// e's public key, ee and se: one batch.
+	e_ = ephemeral;
+	DhBatch batch;
+	const size_t e_pub = batch.add(e_, x25519_base_point());
+	const size_t ee = batch.add(e_, re_.bytes);
+	const size_t se = batch.add(e_, rs_.bytes);
+	batch.run();
+	write_e(PublicKey{batch.out[e_pub]}, out);
+	NOISE_TRY(mix_shared(batch.out[ee]));
+	NOISE_TRY(mix_shared(batch.out[se]));
 	symmetric_.mix_key_and_hash(psk);
 	NOISE_TRY(symmetric_.encrypt_and_hash(payload, out.subspan(kKeyLen)));
 	step_ = 2;
@@ -281,8 +332,12 @@ NoiseError IKpsk2Handshake::read_message2(const Key32 &psk, ByteSpan message,
 	if (message.size() < message2_len(0) || payload_out.size() != message.size() - message2_len(0))
 		return NoiseError::wrong_length;
 	read_e(message);
-	NOISE_TRY(mix_dh(e_, re_)); // ee
-	NOISE_TRY(mix_dh(s_, re_)); // se
+	DhBatch batch;
+	const size_t ee = batch.add(e_, re_.bytes);
+	const size_t se = batch.add(s_, re_.bytes);
+	batch.run();
+	NOISE_TRY(mix_shared(batch.out[ee]));
+	NOISE_TRY(mix_shared(batch.out[se]));
 	symmetric_.mix_key_and_hash(psk);
 	NOISE_TRY(symmetric_.decrypt_and_hash(message.subspan(kKeyLen), payload_out));
 	step_ = 2;

@@ -183,10 +183,13 @@ public:
 private:
 	// MixKey(DH(a, b)); low_order_key if the result is all zero.
 	NoiseError mix_dh(const PrivateKey &a, const PublicKey &b);
+	// MixKey of a DH computed in a batch, by the same rule; zeroes it.
+	NoiseError mix_shared(Key32 &shared);
 	// The ss token: MixKey(ss) when precomputed, else MixKey(DH(s, rs)).
 	NoiseError mix_ss(const PrecomputedStatic *ss);
-	// The "e" token: this side's ephemeral written to out, or the peer's read.
-	void write_e(const PrivateKey &ephemeral, std::span<uint8_t> out);
+	// The "e" token: this side's ephemeral public key written to out, or
+	// the peer's read.
+	void write_e(const PublicKey &ephemeral_public, std::span<uint8_t> out);
 	void read_e(ByteSpan message);
 
 	SymmetricState symmetric_;

@@ -24,6 +24,8 @@
 // libsodium's fixed-base Edwards multiplication (14-15 us) and maps the
 // point to Montgomery form (key.cpp), as libsodium's own ref10 code does;
 // its AVX code, the one it picks on this CPU, runs the ladder instead.
+// The handshake's own X25519s mostly go through x25519_batch.h, several
+// at once (50 us for up to four); dh() and public_key() serve the rest.
 // The data path's AEAD is ipsec-mb.
 #pragma once
 

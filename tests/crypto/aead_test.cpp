@@ -12,7 +12,23 @@
 #include "dataplane/crypto/aead.h"
 #include "dataplane/crypto/aead_batch.h"
 
+#define NO_COMPAT_IMB_API_053
+#include <intel-ipsec-mb.h>
+
 namespace wayport {
+
+// Job i of a batch handed back by ipsec-mb with the given status, as
+// AeadBatch::run's submit and flush loops hand it to finish().
+struct AeadBatchTestPeer {
+	static void return_job(AeadBatch &batch, uint16_t i, IMB_STATUS status)
+	{
+		IMB_JOB job{};
+		job.status = status;
+		job.user_data = &batch.jobs_[i];
+		AeadBatch::finish(&job);
+	}
+};
+
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -295,6 +311,46 @@ TEST_P(AeadBatchTest, TooLongIsBadLengthAndUntouched)
 	ASSERT_EQ(sodium_wg_encrypt(ref.key.data(), ref.counter, ref.data.data(), ref.data.size(), ref.tag),
 	          AeadStatus::ok);
 	EXPECT_EQ(ok.data, ref.data);
+}
+
+TEST(AeadBatchFallback, JobsIpsecMbFailsRunOnLibsodium)
+{
+	// Every status but COMPLETED: the job's bytes must come out as
+	// libsodium makes them, for each direction and a tag that fails.
+	const IMB_STATUS failures[] = {IMB_STATUS_BEING_PROCESSED, IMB_STATUS_COMPLETED_CIPHER,
+	                               IMB_STATUS_COMPLETED_AUTH, IMB_STATUS_INVALID_ARGS,
+	                               IMB_STATUS_INTERNAL_ERROR, IMB_STATUS_ERROR};
+	std::mt19937_64 rng(15);
+	for (IMB_STATUS status : failures) {
+		SCOPED_TRACE(static_cast<int>(status));
+		AeadBatch batch(4, AeadEngine::automatic);
+		Packet enc = random_packet(rng, 1420, 7);
+		Packet want = enc;
+		ASSERT_EQ(sodium_wg_encrypt(want.key.data(), want.counter, want.data.data(), want.data.size(),
+		                            want.tag),
+		          AeadStatus::ok);
+		Packet good = want, bad = want;
+		bad.tag[5] ^= 0x10;
+
+		ASSERT_TRUE(batch.add_encrypt(enc.key.data(), enc.counter, enc.data.data(), enc.data.size(), enc.tag));
+		ASSERT_TRUE(batch.add_decrypt(good.key.data(), good.counter, good.data.data(), good.data.size(),
+		                              good.tag));
+		ASSERT_TRUE(batch.add_decrypt(bad.key.data(), bad.counter, bad.data.data(), bad.data.size(), bad.tag));
+		for (uint16_t i = 0; i < 3; i++)
+			AeadBatchTestPeer::return_job(batch, i, status);
+
+		EXPECT_EQ(batch.status(0), AeadStatus::ok);
+		EXPECT_EQ(enc.data, want.data);
+		EXPECT_EQ(Bytes(enc.tag, enc.tag + aead_tag_len), Bytes(want.tag, want.tag + aead_tag_len));
+		Packet plain = want;
+		ASSERT_EQ(sodium_wg_decrypt(plain.key.data(), plain.counter, plain.data.data(), plain.data.size(),
+		                            plain.tag),
+		          AeadStatus::ok);
+		EXPECT_EQ(batch.status(1), AeadStatus::ok);
+		EXPECT_EQ(good.data, plain.data);
+		EXPECT_EQ(batch.status(2), AeadStatus::auth_failed);
+		EXPECT_EQ(bad.data, Bytes(bad.data.size(), 0));
+	}
 }
 
 TEST(AeadBatchCapacity, ClampedAndReusable)
