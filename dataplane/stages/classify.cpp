@@ -221,6 +221,21 @@ Stage classify_ipv6(const uint8_t *data, uint32_t len, const PortAddrs &ours, ui
 
 } // namespace
 
+[[gnu::flatten]] Stage classify_inner(const uint8_t *data, uint32_t len, const PortAddrs &ours, PacketMeta &pm)
+{
+	pm.l3_offset = 0;
+	if (len == 0)
+		return drop(pm, ClassifyDrop::malformed);
+	switch (data[0] >> 4) {
+	case 4:
+		return classify_ipv4(data, len, ours, 0, pm);
+	case 6:
+		return classify_ipv6(data, len, ours, 0, pm);
+	default:
+		return drop(pm, ClassifyDrop::malformed);
+	}
+}
+
 // Flattened: the per-layer helpers as one function, no calls per packet.
 [[gnu::flatten]] Stage classify(const rte_mbuf *m, const Destinations &d, PacketMeta &pm)
 {

@@ -32,4 +32,14 @@ struct Destinations {
 // first segment's data and never writes the packet.
 Stage classify(const rte_mbuf *m, const Destinations &d, PacketMeta &pm);
 
+// The same parse for a packet with no link-layer header, such as one out
+// of a tunnel: data[0, len) holds an IPv4 or IPv6 packet (and perhaps
+// padding after it), ours the addresses that count as the node's. The
+// caller resets pm first and keeps what it needs (ingress port, aux).
+// Returns Stage::control for ICMP/ICMPv6 to ours (or ND multicast), and
+// Stage::drop otherwise, with pm.reason saying how far it got: not_for_us
+// (parsed whole, to_node set when it is addressed to ours), fragment
+// (parsed to the fragment's L4 offset) or malformed.
+Stage classify_inner(const uint8_t *data, uint32_t len, const PortAddrs &ours, PacketMeta &pm);
+
 } // namespace wayport

@@ -34,6 +34,20 @@ enum class RelayDrop : uint8_t {
 
 const char *to_string(RelayDrop r);
 
+// wg_input: WireGuard transport data to the listen port that delivers
+// nothing. Keepalives are not drops: they are counted per peer.
+enum class WgInputDrop : uint8_t {
+	unknown_index,     // no keypair has its receiver index
+	keypair_expired,   // its keypair is older than REJECT_AFTER_TIME
+	decrypt_failed,    // the Poly1305 tag does not verify
+	replayed,          // a counter seen before, too far behind the window, or past REJECT_AFTER_MESSAGES
+	bad_inner_packet,  // decrypted, but not an IPv4/IPv6 packet of the length it says
+	not_allowed_ip,    // the inner source is not in the sending peer's allowed IPs
+	count
+};
+
+const char *to_string(WgInputDrop r);
+
 // The worker's last step: what the NIC or the control thread refused.
 enum class OutputDrop : uint8_t {
 	ring_full,   // the punt ring to the control thread is full

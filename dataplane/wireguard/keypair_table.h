@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "dataplane/counter.h"
 #include "dataplane/tables/rcu.h"
 #include "dataplane/wireguard/replay_window.h"
 
@@ -38,12 +39,18 @@ struct alignas(64) DataKeypair {
 	uint32_t remote_index = 0;  // the peer's index, written into every packet we send it
 	uint32_t peer = 0;          // the peer's slot in the data path's peer table
 	uint16_t home_worker = 0;   // the only writer of the fields below
+	// TSC at which the keypair is too old to receive with (REJECT_AFTER_TIME
+	// after its handshake), in the workers' clock.
+	uint64_t reject_after_tsc = 0;
 	uint8_t send_key[32] = {};
 	uint8_t receive_key[32] = {};
 
 	// Home worker only (docs/ARCHITECTURE.md, the thread contract WireGuard
-	// follows): the next send nonce and the receive replay window.
+	// follows): the next send nonce, the receive replay window, and how many
+	// packets authenticated under it (the slow path reads that: the first
+	// one confirms a responder's keypair).
 	alignas(64) uint64_t send_counter = 0;
+	Counter rx_packets;
 	ReplayWindow window;
 };
 

@@ -18,6 +18,7 @@ const char *to_string(CountedStage s)
 	switch (s) {
 	case CountedStage::classify: return "classify";
 	case CountedStage::relay: return "relay";
+	case CountedStage::wg_input: return "wg_input";
 	case CountedStage::output: return "output";
 	case CountedStage::count: break;
 	}
@@ -45,6 +46,9 @@ DropName drop_name(size_t index)
 	if (index < kRelayDrops)
 		return {to_string(CountedStage::relay), to_string(static_cast<RelayDrop>(index))};
 	index -= kRelayDrops;
+	if (index < kWgInputDrops)
+		return {to_string(CountedStage::wg_input), to_string(static_cast<WgInputDrop>(index))};
+	index -= kWgInputDrops;
 	if (index < kOutputDrops)
 		return {to_string(CountedStage::output), to_string(static_cast<OutputDrop>(index))};
 	return {"unknown", "unknown"};
