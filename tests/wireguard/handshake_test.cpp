@@ -8,6 +8,7 @@
 
 #include "controlplane/wireguard/handshake.h"
 #include "dataplane/wire/bytes.h"
+#include "tests/wireguard/low_order.h"
 
 namespace wayport::wireguard {
 namespace {
@@ -243,14 +244,7 @@ TEST_F(WireGuardHandshake, AlteredCiphertextWithValidMac1IsRejected)
 	}
 }
 
-// Low-order points of Curve25519 (the all-zero DH results they force).
-const char *const kLowOrder[] = {
-	"0000000000000000000000000000000000000000000000000000000000000000",
-	"0100000000000000000000000000000000000000000000000000000000000000",
-	"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-	"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-};
+using test::kLowOrder;
 
 TEST_F(WireGuardHandshake, LowOrderEphemeralIsRejected)
 {

@@ -15,6 +15,7 @@
 #include "controlplane/wireguard/primitives.h"
 #include "controlplane/wireguard/x25519_batch.h"
 #include "dataplane/wire/bytes.h"
+#include "tests/wireguard/low_order.h"
 
 namespace wayport::wireguard {
 namespace {
@@ -67,17 +68,7 @@ TEST(X25519, DefaultKeyIsClampedLikeLibsodium)
 	EXPECT_EQ(PrivateKey{}.public_key().bytes, want);
 }
 
-// The u of every point of order 1, 2, 4 or 8 on the curve and its twist,
-// canonical and not (p - 1, p, p + 1).
-const char *const kLowOrder[] = {
-	"0000000000000000000000000000000000000000000000000000000000000000",
-	"0100000000000000000000000000000000000000000000000000000000000000",
-	"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-	"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-};
+using test::kLowOrder;
 
 struct Rfc7748Vector {
 	const char *scalar;
