@@ -40,7 +40,8 @@ void read_document(Diag &d, std::string_view text, Config &c)
 	std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
 	if (docs.empty()) {
 		d.error(0, "", "the file is empty; expected a map with the keys ports, lcores, "
-			       "node, relay, api and dataplane");
+			       "node, relay or wireguard (or both), api, and optionally routes "
+			       "and dataplane");
 		return;
 	}
 	// A second document would be silently ignored by the daemon otherwise.

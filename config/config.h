@@ -12,6 +12,7 @@
 #include "controlplane/common/go_duration.h"
 #include "config/net.h"
 #include "controlplane/disco/key.h"
+#include "controlplane/wireguard/key.h"
 #include "dataplane/wire/addr.h"
 
 namespace wayport::config {
@@ -70,6 +71,41 @@ struct Relay {
 	uint32_t max_endpoints = 1000000;
 };
 
+struct WireguardPeer {
+	wireguard::PublicKey public_key;  // never all zero; unique among the peers
+	// Unique within the peer (nested prefixes are allowed there) and never
+	// overlapping another peer's: each inner address has one peer.
+	std::vector<Prefix> allowed_ips;
+	std::optional<AddrPort> endpoint;     // a real address, port non-zero
+	Duration persistent_keepalive = 0;    // 0: off; else whole seconds, 1..65535
+	std::string preshared_key_file;       // absolute; empty: no preshared key
+	// Follow the peer to the address its authenticated packets come from.
+	bool roaming = true;
+};
+
+struct Wireguard {
+	uint16_t listen_port = 51820;  // never relay.port
+	// Absolute; by default node.state_dir + "/wireguard.key". Its content
+	// is wayportd's to check at start, not the parser's.
+	std::string private_key_file;
+	// The node's own tunnel addresses, host bits kept; unique, and none is
+	// a port's address.
+	std::vector<IpPrefix> addresses;
+	// The inner MTU: 576..9000, or 1280..9000 when the tunnel carries IPv6
+	// (an IPv6 address or allowed IP), IPv6's minimum link MTU.
+	uint32_t mtu = 1420;
+	std::vector<WireguardPeer> peers;
+};
+
+// A static route for traffic out of the tunnel.
+struct Route {
+	Prefix prefix;  // unique among the routes; /0 allowed
+	// The next hop, of the prefix's family and on-link on port. Unset: the
+	// prefix is on-link through port.
+	std::optional<AddrPort> via;
+	std::string port;  // a configured port with an address of the family
+};
+
 struct Api {
 	std::string socket;              // absolute, at most kMaxSocketPath bytes
 	std::optional<AddrPort> metrics;  // Prometheus text over HTTP
@@ -87,7 +123,10 @@ struct Config {
 	std::vector<Port> ports;  // 1..kMaxPorts, unique names and devices
 	Lcores lcores;
 	Node node;
-	Relay relay;
+	// The roles: at least one of the two is set.
+	std::optional<Relay> relay;
+	std::optional<Wireguard> wireguard;
+	std::vector<Route> routes;  // empty unless wireguard is set
 	Api api;
 	Dataplane dataplane;
 };

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <utility>
 
 #include "dataplane/wire/bytes.h"
 
@@ -22,34 +23,25 @@ std::optional<AddrPort> parse_ip(std::string_view text, bool v4)
 	return v4 ? AddrPort::v4(buf, 0) : AddrPort::v6(buf, 0);
 }
 
-std::string ip_to_string(const AddrPort &ip)
-{
-	char buf[INET6_ADDRSTRLEN];
-	const uint8_t *raw = ip.is_v4 ? ip.ip4() : ip.ip.data();
-	inet_ntop(ip.is_v4 ? AF_INET : AF_INET6, raw, buf, sizeof(buf));
-	return buf;
-}
+namespace {
 
-bool IpPrefix::contains(const AddrPort &ip) const
+// The same family and the same first len bits (of the address's own
+// family: IPv4 counts from byte 12 of the v4-mapped form).
+bool same_first_bits(const AddrPort &net, const AddrPort &ip, unsigned len)
 {
-	if (ip.is_v4 != addr.is_v4)
+	if (ip.is_v4 != net.is_v4)
 		return false;
-	// Both are 16 bytes, IPv4 v4-mapped: compare from byte 12 for IPv4.
-	unsigned first = addr.is_v4 ? 96 : 0;
+	unsigned first = net.is_v4 ? 96 : 0;
 	for (unsigned bit = first; bit < first + len; bit++) {
 		unsigned byte = bit / 8, mask = 0x80u >> (bit % 8);
-		if ((ip.ip[byte] & mask) != (addr.ip[byte] & mask))
+		if ((ip.ip[byte] & mask) != (net.ip[byte] & mask))
 			return false;
 	}
 	return true;
 }
 
-std::string IpPrefix::to_string() const
-{
-	return ip_to_string(addr) + "/" + std::to_string(len);
-}
-
-std::optional<IpPrefix> IpPrefix::parse(std::string_view text, bool v4)
+// "address/length" with length 0..32 or 0..128; the callers judge /0.
+std::optional<std::pair<AddrPort, unsigned>> split_prefix(std::string_view text, bool v4)
 {
 	size_t slash = text.find('/');
 	if (slash == std::string_view::npos)
@@ -61,12 +53,80 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text, bool v4)
 	auto [end, ec] = std::from_chars(len_text.data(), len_end, len);
 	if (!ip || len_text.empty() || ec != std::errc() || end != len_end)
 		return std::nullopt;
-	if (len < 1 || len > (v4 ? 32u : 128u))
+	if (len > (v4 ? 32u : 128u))
 		return std::nullopt;
-	IpPrefix p;
-	p.addr = *ip;
-	p.len = len;
+	return std::pair{*ip, len};
+}
+
+} // namespace
+
+std::string ip_to_string(const AddrPort &ip)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const uint8_t *raw = ip.is_v4 ? ip.ip4() : ip.ip.data();
+	inet_ntop(ip.is_v4 ? AF_INET : AF_INET6, raw, buf, sizeof(buf));
+	return buf;
+}
+
+bool IpPrefix::contains(const AddrPort &ip) const
+{
+	return same_first_bits(addr, ip, len);
+}
+
+std::string IpPrefix::to_string() const
+{
+	return ip_to_string(addr) + "/" + std::to_string(len);
+}
+
+std::optional<IpPrefix> IpPrefix::parse(std::string_view text, bool v4)
+{
+	auto p = split_prefix(text, v4);
+	if (!p || p->second < 1)
+		return std::nullopt;
+	IpPrefix out;
+	out.addr = p->first;
+	out.len = p->second;
+	return out;
+}
+
+bool Prefix::contains(const AddrPort &ip) const
+{
+	return same_first_bits(addr, ip, len);
+}
+
+bool Prefix::overlaps(const Prefix &other) const
+{
+	return len <= other.len ? contains(other.addr) : other.contains(addr);
+}
+
+std::string Prefix::to_string() const
+{
+	return ip_to_string(addr) + "/" + std::to_string(len);
+}
+
+std::optional<Prefix> Prefix::parse(std::string_view text)
+{
+	// Host bits are set when masking changed the address written.
+	auto p = parse_masked(text);
+	if (!p || *parse_ip(text.substr(0, text.find('/')), p->addr.is_v4) != p->addr)
+		return std::nullopt;
 	return p;
+}
+
+std::optional<Prefix> Prefix::parse_masked(std::string_view text)
+{
+	bool v4 = text.find(':') == std::string_view::npos;
+	auto p = split_prefix(text, v4);
+	if (!p)
+		return std::nullopt;
+	Prefix out;
+	out.addr = p->first;
+	out.len = p->second;
+	// The v4-mapped form's first 96 bits are fixed: count from there.
+	unsigned first = v4 ? 96 : 0;
+	for (unsigned bit = first + out.len; bit < 128; bit++)
+		out.addr.ip[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+	return out;
 }
 
 bool is_ipv6_link_local(const AddrPort &ip)

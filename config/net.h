@@ -35,6 +35,29 @@ struct IpPrefix {
 	bool operator==(const IpPrefix &) const = default;
 };
 
+// A network prefix, "10.99.0.0/24", "fd99::/64" or "0.0.0.0/0": what a
+// route or a WireGuard peer's allowed IPs cover. The host bits are zero.
+struct Prefix {
+	AddrPort addr;  // port 0; the network address
+	unsigned len = 0;
+
+	// Same family and the same first len bits.
+	bool contains(const AddrPort &ip) const;
+	// Same family and one contains the other: a packet inside both would
+	// match either.
+	bool overlaps(const Prefix &other) const;
+	std::string to_string() const;
+
+	// Either family, told by the text; length 0..32 or 0..128. Text with
+	// host bits set is refused.
+	static std::optional<Prefix> parse(std::string_view text);
+	// As parse, but host bits are cleared instead of refused: what
+	// "10.99.0.1/24" probably meant, 10.99.0.0/24.
+	static std::optional<Prefix> parse_masked(std::string_view text);
+
+	bool operator==(const Prefix &) const = default;
+};
+
 // fe80::/10: a gateway there is on-link whatever the port's prefix.
 bool is_ipv6_link_local(const AddrPort &ip);
 

@@ -218,6 +218,17 @@ std::optional<int64_t> integer(Diag &diag, const Value &v, int64_t min, int64_t 
 	return n;
 }
 
+std::optional<bool> boolean(Diag &diag, const Value &v)
+{
+	static constexpr std::string_view what = "true or false";
+	auto text = scalar(diag, v, what);
+	if (text && (*text == "true" || *text == "false"))
+		return *text == "true";
+	if (text)
+		diag.expected(v, what);
+	return std::nullopt;
+}
+
 std::optional<double> positive_number(Diag &diag, const Value &v)
 {
 	static constexpr std::string_view what = "a number greater than 0 such as 10 or 0.5";

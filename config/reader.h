@@ -81,6 +81,9 @@ std::optional<std::vector<Value>> list_items(Diag &diag, const Value &list, std:
 std::optional<std::string> scalar(Diag &diag, const Value &v, std::string_view what);
 // A decimal integer in [min, max].
 std::optional<int64_t> integer(Diag &diag, const Value &v, int64_t min, int64_t max);
+// true or false, and nothing else: yes, on and 1 are YAML 1.1's booleans
+// and easy to misread.
+std::optional<bool> boolean(Diag &diag, const Value &v);
 // A finite decimal number greater than zero.
 std::optional<double> positive_number(Diag &diag, const Value &v);
 // A Go duration; with positive set, zero is refused too.

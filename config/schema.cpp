@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config/names.h"
+#include "config/schema_parts.h"
 
 namespace wayport::config {
 
@@ -25,69 +26,11 @@ constexpr std::string_view kMacWhat = "a unicast MAC address such as 02:00:00:00
 constexpr std::string_view kLcoreWhat = "an lcore id in 0..127";
 constexpr std::string_view kWorkersWhat =
 	"a list of lcore ids such as [1, 2] or a range such as 1-3";
-constexpr std::string_view kPathWhat = "an absolute path";
 constexpr std::string_view kEndpointWhat =
 	"an address and port such as 203.0.113.5:7777 or \"[2001:db8::1]:7777\"";
 constexpr std::string_view kAllowWhat = "any, or a list of keys such as discokey:<64 hex digits>";
 constexpr std::string_view kAllowItemWhat = "any or a key such as discokey:<64 hex digits>";
 constexpr std::string_view kMetricsWhat = "an address and port such as 127.0.0.1:9100";
-
-// Values that must be unique across a list, each remembered with where it
-// was first seen.
-class Unique {
-public:
-	Unique(Diag &diag, std::string what) : diag_(diag), what_(std::move(what)) {}
-
-	// False, and reported, when value was seen before.
-	bool add(const Value &v, const std::string &value)
-	{
-		for (const auto &s : seen_) {
-			if (s.value == value) {
-				diag_.error(v, "duplicate " + what_ + " " + value + ", also at " +
-						       s.path + " (line " + std::to_string(s.line) + ")");
-				return false;
-			}
-		}
-		seen_.push_back({value, v.path, v.line});
-		return true;
-	}
-
-private:
-	struct Seen {
-		std::string value, path;
-		int line;
-	};
-	Diag &diag_;
-	std::string what_;
-	std::vector<Seen> seen_;
-};
-
-template <class T>
-void read_int(Diag &d, const MapReader &m, std::string_view key, T &out, int64_t min, int64_t max)
-{
-	if (auto v = m.get(key))
-		if (auto n = integer(d, *v, min, max))
-			out = static_cast<T>(*n);
-}
-
-void read_duration(Diag &d, const MapReader &m, std::string_view key, Duration &out)
-{
-	if (auto v = m.get(key))
-		if (auto n = duration(d, *v, true))
-			out = *n;
-}
-
-std::optional<std::string> absolute_path(Diag &d, const Value &v, size_t max_len)
-{
-	std::string what = std::string(kPathWhat);
-	if (max_len != std::string::npos)
-		what += " of at most " + std::to_string(max_len) + " bytes";
-	return parse_scalar(d, v, what, [&](std::string_view s) -> std::optional<std::string> {
-		if (!s.starts_with('/') || s.size() > max_len || s.find('\0') != s.npos)
-			return std::nullopt;
-		return std::string(s);
-	});
-}
 
 bool is_unspecified(const AddrPort &a)
 {
@@ -95,16 +38,11 @@ bool is_unspecified(const AddrPort &a)
 	return std::all_of(p, p + (a.is_v4 ? 4 : 16), [](uint8_t b) { return b == 0; });
 }
 
-// A non-zero port, and for an address clients send to, a real address
-// (a listener may take 0.0.0.0 or :: to mean every address).
-std::optional<AddrPort> addr_port(Diag &d, const Value &v, std::string_view what, bool listen)
+void read_duration(Diag &d, const MapReader &m, std::string_view key, Duration &out)
 {
-	return parse_scalar(d, v, what, [&](std::string_view s) -> std::optional<AddrPort> {
-		auto a = AddrPort::parse(s);
-		if (!a || a->port == 0 || (!listen && is_unspecified(*a)))
-			return std::nullopt;
-		return a;
-	});
+	if (auto v = m.get(key))
+		if (auto n = duration(d, *v, true))
+			out = *n;
 }
 
 std::optional<std::string> device_name(std::string_view s)
@@ -139,13 +77,8 @@ void check_gateway(Diag &d, const MapReader &m, const char *gw_key, const char *
 	// A bad prefix has been reported already.
 	if (!net)
 		return;
-	std::string gw_text = ip_to_string(*gw);
-	if (gw->ip == net->addr.ip)
-		d.error(v, gw_text + " is the port's own address, not a next hop");
-	else if (!net->contains(*gw) && !is_ipv6_link_local(*gw))
-		d.error(v, gw_text + " is not on-link: it is outside " + net_key + " " +
-				   net->to_string() +
-				   (gw->is_v4 ? "" : " and not link-local (fe80::/10)"));
+	if (std::string why = off_link(*gw, *net, net_key); !why.empty())
+		d.error(v, why);
 }
 
 void read_port(Diag &d, const Value &v, Port &p, Unique &names, Unique &devices)
@@ -355,17 +288,76 @@ void read_dataplane(Diag &d, const Value &v, Dataplane &p)
 
 } // namespace
 
+bool Unique::add(const Value &v, const std::string &value)
+{
+	for (const auto &s : seen_) {
+		if (s.value == value) {
+			diag_.error(v, "duplicate " + what_ + " " + value + ", also at " + s.path +
+					       " (line " + std::to_string(s.line) + ")");
+			return false;
+		}
+	}
+	seen_.push_back({value, v.path, v.line});
+	return true;
+}
+
+std::optional<std::string> absolute_path(Diag &d, const Value &v, size_t max_len)
+{
+	std::string what = std::string(kPathWhat);
+	if (max_len != std::string::npos)
+		what += " of at most " + std::to_string(max_len) + " bytes";
+	return parse_scalar(d, v, what, [&](std::string_view s) -> std::optional<std::string> {
+		if (!s.starts_with('/') || s.size() > max_len || s.find('\0') != s.npos)
+			return std::nullopt;
+		return std::string(s);
+	});
+}
+
+std::optional<AddrPort> addr_port(Diag &d, const Value &v, std::string_view what, bool listen)
+{
+	return parse_scalar(d, v, what, [&](std::string_view s) -> std::optional<AddrPort> {
+		auto a = AddrPort::parse(s);
+		if (!a || a->port == 0 || (!listen && is_unspecified(*a)))
+			return std::nullopt;
+		return a;
+	});
+}
+
+std::string off_link(const AddrPort &gw, const IpPrefix &net, const std::string &net_name)
+{
+	std::string gw_text = ip_to_string(gw);
+	if (gw.ip == net.addr.ip)
+		return gw_text + " is the port's own address, not a next hop";
+	if (!net.contains(gw) && !is_ipv6_link_local(gw))
+		return gw_text + " is not on-link: it is outside " + net_name + " " + net.to_string() +
+		       (gw.is_v4 ? "" : " and not link-local (fe80::/10)");
+	return "";
+}
+
 void read_config(Diag &d, const Value &root, Config &c)
 {
-	MapReader m(d, root, {"ports", "lcores", "node", "relay", "api", "dataplane"});
+	MapReader m(d, root, {"ports", "lcores", "node", "relay", "wireguard", "routes", "api",
+			      "dataplane"});
 	if (auto v = m.require("ports", "a list of ports"))
 		read_ports(d, *v, c.ports);
 	if (auto v = m.require("lcores", "a map with control and workers"))
 		read_lcores(d, *v, c.lcores);
 	if (auto v = m.require("node", "a map with state_dir"))
 		read_node(d, *v, c.node);
-	if (auto v = m.require("relay", "a map with at least port"))
-		read_relay(d, *v, c.relay);
+	if (auto v = m.get("relay"))
+		read_relay(d, *v, c.relay.emplace());
+	if (auto v = m.get("wireguard"))
+		read_wireguard(d, *v, c, c.wireguard.emplace());
+	if (m.ok() && !c.relay && !c.wireguard)
+		d.error(root, "needs at least one role: relay or wireguard");
+	if (auto v = m.get("routes")) {
+		read_routes(d, *v, c.ports, c.routes);
+		// Routes steer what comes out of the tunnel; without one they
+		// would route nothing.
+		if (!c.wireguard && v->node.IsSequence() && v->node.size() > 0)
+			d.error(*v, "routes are for traffic inside the WireGuard tunnel, and there is "
+				    "no wireguard section");
+	}
 	if (auto v = m.require("api", "a map with at least socket"))
 		read_api(d, *v, c.api);
 	if (auto v = m.get("dataplane"))

@@ -209,6 +209,12 @@ void Control::resolved(rte_mbuf *m)
 
 void Control::serve_api(api::Call &call, int64_t now)
 {
+	bool relay_call = call.kind == api::CallKind::sessions || call.kind == api::CallKind::allocate;
+	if (relay_call && !sources_.relay_on) {
+		call.http_status = 404;
+		call.body = R"({"error":"the relay is off: the config has no relay section"})";
+		return;
+	}
 	switch (call.kind) {
 	case api::CallKind::status:
 		call.http_status = 200;

@@ -55,6 +55,9 @@ struct WorkerRings {
 // What the status and metrics views read besides the control thread's own.
 struct StatusSources {
 	std::string node_disco;
+	// False when the config has no relay section: status says "relay":
+	// null and the relay's API calls are refused.
+	bool relay_on = true;
 	std::vector<const WorkerCounters *> workers;
 };
 

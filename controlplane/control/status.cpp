@@ -123,7 +123,7 @@ std::string Control::status_json() const
 
 	ordered_json j;
 	j["node_disco"] = sources_.node_disco;
-	j["relay"] = relay;
+	j["relay"] = sources_.relay_on ? relay : ordered_json(nullptr);
 	j["ports"] = addrs;
 	j["counters"] = counters;
 	j["neighbours"] = neighbours;

@@ -98,7 +98,8 @@ TEST(Config, FullConfigFillsEveryField)
 	EXPECT_EQ(c.lcores.workers, (std::vector<unsigned>{3, 1, 2}));
 	EXPECT_EQ(c.node.state_dir, "/var/lib/wayport");
 
-	const Relay &r = c.relay;
+	ASSERT_TRUE(c.relay);
+	const Relay &r = *c.relay;
 	EXPECT_EQ(r.port, 7777);
 	ASSERT_EQ(r.static_endpoints.size(), 2u);
 	EXPECT_EQ(r.static_endpoints[0].to_string(), "203.0.113.5:7777");
@@ -133,17 +134,18 @@ TEST(Config, MinimalConfigTakesTheDefaults)
 	EXPECT_FALSE(c.ports[0].ipv6);
 	EXPECT_FALSE(c.ports[0].mac);
 	EXPECT_EQ(c.lcores.workers, (std::vector<unsigned>{1}));
-	EXPECT_EQ(c.relay.port, 7777);
-	EXPECT_TRUE(c.relay.static_endpoints.empty());
-	EXPECT_EQ(c.relay.bind_lifetime, 30 * kSecond);
-	EXPECT_EQ(c.relay.steady_state_lifetime, 5 * kMinute);
+	ASSERT_TRUE(c.relay);
+	EXPECT_EQ(c.relay->port, 7777);
+	EXPECT_TRUE(c.relay->static_endpoints.empty());
+	EXPECT_EQ(c.relay->bind_lifetime, 30 * kSecond);
+	EXPECT_EQ(c.relay->steady_state_lifetime, 5 * kMinute);
 	// Closed by default: nobody may allocate over UDP.
-	EXPECT_FALSE(c.relay.allow_alloc_from_any);
-	EXPECT_TRUE(c.relay.allow_alloc_from.empty());
-	EXPECT_EQ(c.relay.alloc_rate, 10);
-	EXPECT_EQ(c.relay.alloc_burst, 20u);
-	EXPECT_EQ(c.relay.max_endpoints_per_client, 1000u);
-	EXPECT_EQ(c.relay.max_endpoints, 1000000u);
+	EXPECT_FALSE(c.relay->allow_alloc_from_any);
+	EXPECT_TRUE(c.relay->allow_alloc_from.empty());
+	EXPECT_EQ(c.relay->alloc_rate, 10);
+	EXPECT_EQ(c.relay->alloc_burst, 20u);
+	EXPECT_EQ(c.relay->max_endpoints_per_client, 1000u);
+	EXPECT_EQ(c.relay->max_endpoints, 1000000u);
 	EXPECT_FALSE(c.api.metrics);
 	EXPECT_EQ(c.dataplane.burst, 32u);
 	EXPECT_EQ(c.dataplane.mbufs, 8191u);
@@ -158,10 +160,10 @@ TEST(Config, EmptySectionsAndListsAreEmpty)
 	Config c = parse_ok(std::string(kMinimal) + "dataplane:\n");
 	EXPECT_EQ(c.dataplane.burst, 32u);
 	c = parse_ok(test::edited("relay.static_endpoints", "[]"));
-	EXPECT_TRUE(c.relay.static_endpoints.empty());
+	EXPECT_TRUE(c.relay->static_endpoints.empty());
 	c = parse_ok(test::edited("relay.allow_alloc_from", "[]"));
-	EXPECT_FALSE(c.relay.allow_alloc_from_any);
-	EXPECT_TRUE(c.relay.allow_alloc_from.empty());
+	EXPECT_FALSE(c.relay->allow_alloc_from_any);
+	EXPECT_TRUE(c.relay->allow_alloc_from.empty());
 }
 
 TEST(Config, AllowAnyAsListOrWord)
@@ -169,8 +171,8 @@ TEST(Config, AllowAnyAsListOrWord)
 	for (const char *v : {"[any]", "any"}) {
 		SCOPED_TRACE(v);
 		Config c = parse_ok(test::edited("relay.allow_alloc_from", v));
-		EXPECT_TRUE(c.relay.allow_alloc_from_any);
-		EXPECT_TRUE(c.relay.allow_alloc_from.empty());
+		EXPECT_TRUE(c.relay->allow_alloc_from_any);
+		EXPECT_TRUE(c.relay->allow_alloc_from.empty());
 	}
 }
 
@@ -207,22 +209,39 @@ TEST(Config, ExampleFileIsValid)
 	EXPECT_EQ(c.ports[0].vdev_args, "iface=veth0");
 	EXPECT_TRUE(c.ports[0].gateway6);
 	EXPECT_EQ(c.ports[1].device, "0000:01:00.0");
-	EXPECT_EQ(c.relay.port, 7777);
-	EXPECT_EQ(c.relay.static_endpoints.size(), 2u);
-	EXPECT_TRUE(c.relay.allow_alloc_from_any);
+	ASSERT_TRUE(c.relay);
+	EXPECT_EQ(c.relay->port, 7777);
+	EXPECT_EQ(c.relay->static_endpoints.size(), 2u);
+	EXPECT_TRUE(c.relay->allow_alloc_from_any);
 	// The example shows the defaults, so it must agree with the struct.
-	EXPECT_EQ(c.relay.bind_lifetime, Relay{}.bind_lifetime);
-	EXPECT_EQ(c.relay.steady_state_lifetime, Relay{}.steady_state_lifetime);
-	EXPECT_EQ(c.relay.alloc_rate, Relay{}.alloc_rate);
-	EXPECT_EQ(c.relay.alloc_burst, Relay{}.alloc_burst);
-	EXPECT_EQ(c.relay.max_endpoints_per_client, Relay{}.max_endpoints_per_client);
-	EXPECT_EQ(c.relay.max_endpoints, Relay{}.max_endpoints);
+	EXPECT_EQ(c.relay->bind_lifetime, Relay{}.bind_lifetime);
+	EXPECT_EQ(c.relay->steady_state_lifetime, Relay{}.steady_state_lifetime);
+	EXPECT_EQ(c.relay->alloc_rate, Relay{}.alloc_rate);
+	EXPECT_EQ(c.relay->alloc_burst, Relay{}.alloc_burst);
+	EXPECT_EQ(c.relay->max_endpoints_per_client, Relay{}.max_endpoints_per_client);
+	EXPECT_EQ(c.relay->max_endpoints, Relay{}.max_endpoints);
 	EXPECT_EQ(c.ports[0].rx_queues, Port{}.rx_queues);
 	EXPECT_EQ(c.dataplane.burst, Dataplane{}.burst);
 	EXPECT_EQ(c.dataplane.mbufs, Dataplane{}.mbufs);
 	EXPECT_EQ(c.dataplane.punt_ring_size, Dataplane{}.punt_ring_size);
 	EXPECT_EQ(c.dataplane.neighbor_queue, Dataplane{}.neighbor_queue);
 	EXPECT_EQ(c.dataplane.neighbor_timeout, Dataplane{}.neighbor_timeout);
+
+	ASSERT_TRUE(c.wireguard);
+	const Wireguard &w = *c.wireguard;
+	EXPECT_EQ(w.listen_port, Wireguard{}.listen_port);
+	EXPECT_EQ(w.private_key_file, c.node.state_dir + "/wireguard.key");
+	EXPECT_EQ(w.addresses.size(), 2u);
+	EXPECT_EQ(w.mtu, Wireguard{}.mtu);
+	ASSERT_EQ(w.peers.size(), 1u);
+	EXPECT_EQ(w.peers[0].allowed_ips.size(), 2u);
+	EXPECT_TRUE(w.peers[0].endpoint);
+	EXPECT_EQ(w.peers[0].persistent_keepalive, 25 * kSecond);
+	EXPECT_FALSE(w.peers[0].preshared_key_file.empty());
+	EXPECT_EQ(w.peers[0].roaming, WireguardPeer{}.roaming);
+	ASSERT_EQ(c.routes.size(), 2u);
+	EXPECT_EQ(c.routes[0].port, "wan");
+	EXPECT_EQ(c.routes[1].port, "lan");
 }
 
 TEST(Config, ExampleFileDocumentsEveryKey)
@@ -249,7 +268,10 @@ TEST(Config, ExampleFileDocumentsEveryKey)
 				"steady_state_lifetime", "allow_alloc_from", "alloc_rate", "alloc_burst",
 				"max_endpoints_per_client", "max_endpoints", "api", "socket", "metrics",
 				"dataplane", "burst", "mbufs", "punt_ring_size", "neighbor_queue",
-				"neighbor_timeout"})
+				"neighbor_timeout", "wireguard", "listen_port", "private_key_file",
+				"addresses", "mtu", "peers", "public_key", "allowed_ips", "endpoint",
+				"persistent_keepalive", "preshared_key_file", "roaming", "routes",
+				"prefix", "via"})
 		EXPECT_TRUE(documented.count(key)) << "no comment above " << key;
 }
 

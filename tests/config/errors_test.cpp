@@ -194,7 +194,8 @@ TEST(ConfigErrors, MissingRequiredKeys)
 		{"lcores.workers", "missing; expected a list of lcore ids"},
 		{"node", "missing; expected a map with state_dir"},
 		{"node.state_dir", "missing; expected an absolute path"},
-		{"relay", "missing; expected a map with at least port"},
+		// Optional now, but a config needs a role.
+		{"relay", "needs at least one role: relay or wireguard", ""},
 		{"relay.port", "missing; expected an integer in 1..65535"},
 		{"api", "missing; expected a map with at least socket"},
 		{"api.socket", "missing; expected an absolute path"},
@@ -382,8 +383,8 @@ TEST(ConfigErrors, NotYamlOrNotAMap)
 		{"a: b: c\n", "test.yaml:1: YAML syntax error at column 5: illegal map value"},
 		{"a: *nowhere\n", "test.yaml:1: YAML syntax error at column 4: the referenced anchor is not defined"},
 		{"\tports: 1\n", "test.yaml:1: YAML syntax error"},
-		{"- 1\n- 2\n", "test.yaml:1: expected a map with the keys ports, lcores, node, relay, api, "
-			       "dataplane, got a list"},
+		{"- 1\n- 2\n", "test.yaml:1: expected a map with the keys ports, lcores, node, relay, "
+			       "wireguard, routes, api, dataplane, got a list"},
 		{"just words\n", "test.yaml:1: expected a map with the keys ports"},
 		{std::string(kMinimal) + "---\nmore: 1\n", "test.yaml:15: expected one YAML document, found 2"},
 		{"? [a, b]\n: 1\n", "test.yaml:1: a key must be a plain word, got a list"},

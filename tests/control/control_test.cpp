@@ -5,8 +5,11 @@
 
 #include <rte_ring.h>
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 
+#include "controlplane/api/bridge.h"
 #include "controlplane/control/control.h"
 #include "controlplane/relay/random.h"
 #include "dataplane/stages/classify.h"
@@ -195,6 +198,40 @@ TEST_F(ControlTest, FullInjectRingIsCountedAndFreesThePacket)
 	EXPECT_EQ(control_->counters().tx_sent, 0u);
 	EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use);  // the reply was freed
 	free_all(injected(1));
+}
+
+TEST_F(ControlTest, RelayOffRefusesTheRelaysCallsAndSaysSoInStatus)
+{
+	// A config with no relay section: wayportd still builds a relay core
+	// for the control thread, but tells it the relay is off.
+	api::Bridge bridge;
+	StatusSources off = sources_;
+	off.relay_on = false;
+	control_ = std::make_unique<Control>(relay_, table_, slots_, std::vector<Port>{port_}, NeighbourConfig{},
+					     rings_, test::test_pool(), &bridge, off, 1'000'000'000);
+	std::vector<std::shared_ptr<api::Call>> calls;
+	for (api::CallKind kind : {api::CallKind::allocate, api::CallKind::sessions, api::CallKind::status}) {
+		calls.push_back(std::make_shared<api::Call>());
+		calls.back()->kind = kind;
+		ASSERT_TRUE(bridge.submit(calls.back()));
+	}
+	control_->poll(kT0, 0);
+	for (size_t i = 0; i < 2; i++) {
+		ASSERT_TRUE(calls[i]->done.load());
+		EXPECT_EQ(calls[i]->http_status, 404);
+		EXPECT_EQ(calls[i]->body, R"({"error":"the relay is off: the config has no relay section"})");
+	}
+	EXPECT_EQ(relay_.endpoint_count(), 0u);
+	ASSERT_TRUE(calls[2]->done.load());
+	EXPECT_EQ(calls[2]->http_status, 200);
+	auto status = nlohmann::json::parse(calls[2]->body);
+	EXPECT_TRUE(status.contains("relay"));
+	EXPECT_TRUE(status["relay"].is_null());
+
+	// With the relay on (the default) status has the relay's fields.
+	control_ = std::make_unique<Control>(relay_, table_, slots_, std::vector<Port>{port_}, NeighbourConfig{},
+					     rings_, test::test_pool(), nullptr, sources_, 1'000'000'000);
+	EXPECT_TRUE(nlohmann::json::parse(control_->status_json())["relay"].is_object());
 }
 
 } // namespace

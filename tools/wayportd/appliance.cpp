@@ -29,34 +29,34 @@ int64_t monotonic_ns()
 		.count();
 }
 
-relay::Config relay_config(const config::Config &cfg)
+relay::Config relay_config(const config::Relay &relay)
 {
 	relay::Config rc;
-	rc.bind_lifetime = cfg.relay.bind_lifetime;
-	rc.steady_state_lifetime = cfg.relay.steady_state_lifetime;
-	rc.alloc.allow = cfg.relay.allow_alloc_from;
-	rc.alloc.allow_any = cfg.relay.allow_alloc_from_any;
-	rc.alloc.rate.per_second = cfg.relay.alloc_rate;
-	rc.alloc.rate.burst = cfg.relay.alloc_burst;
-	rc.alloc.max_endpoints_per_client = cfg.relay.max_endpoints_per_client;
-	rc.max_endpoints = cfg.relay.max_endpoints;
-	rc.udp_port = cfg.relay.port;
+	rc.bind_lifetime = relay.bind_lifetime;
+	rc.steady_state_lifetime = relay.steady_state_lifetime;
+	rc.alloc.allow = relay.allow_alloc_from;
+	rc.alloc.allow_any = relay.allow_alloc_from_any;
+	rc.alloc.rate.per_second = relay.alloc_rate;
+	rc.alloc.rate.burst = relay.alloc_burst;
+	rc.alloc.max_endpoints_per_client = relay.max_endpoints_per_client;
+	rc.max_endpoints = relay.max_endpoints;
+	rc.udp_port = relay.port;
 	return rc;
 }
 
 // Static endpoints when configured, else every port address with the
 // relay port.
-std::vector<AddrPort> advertised(const config::Config &cfg)
+std::vector<AddrPort> advertised(const config::Config &cfg, const config::Relay &relay)
 {
-	if (!cfg.relay.static_endpoints.empty())
-		return cfg.relay.static_endpoints;
+	if (!relay.static_endpoints.empty())
+		return relay.static_endpoints;
 	std::vector<AddrPort> out;
 	for (const auto &p : cfg.ports) {
 		for (const auto &prefix : {p.ipv4, p.ipv6}) {
 			if (!prefix)
 				continue;
 			AddrPort a = prefix->addr;
-			a.port = cfg.relay.port;
+			a.port = relay.port;
 			out.push_back(a);
 		}
 	}
@@ -183,12 +183,19 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 	shared_.relay = table_.get();
 	shared_.neighbours = neighbours_.get();
 	shared_.qsbr = qsbr_.get();
-	shared_.relay_port = cfg.relay.port;
+	// Port 0 when there is no relay section: classify then sends nothing
+	// to the relay stage, so the relay core never sees a packet.
+	shared_.relay_port = cfg.relay ? cfg.relay->port : 0;
 	std::vector<Port> ports = describe_ports(cfg, ports_);
 	shared_.ports = egress_view(ports);
 
-	relay_ = std::make_unique<relay::Server>(disco::PrivateKey::generate(), node_key, relay_config(cfg), random_);
-	relay_->set_addr_ports(advertised(cfg));
+	// The control thread is built around a relay core, so one exists even
+	// with the relay off; with no addresses to advertise it allocates
+	// nothing, and the control thread refuses the relay's API calls.
+	relay_ = std::make_unique<relay::Server>(disco::PrivateKey::generate(), node_key,
+						 cfg.relay ? relay_config(*cfg.relay) : relay::Config{}, random_);
+	if (cfg.relay)
+		relay_->set_addr_ports(advertised(cfg, *cfg.relay));
 
 	if (!start_workers(cfg, error))
 		return false;
@@ -198,6 +205,7 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 	ncfg.queue_limit = cfg.dataplane.neighbor_queue;
 	StatusSources sources;
 	sources.node_disco = node_key->public_key().to_text();
+	sources.relay_on = cfg.relay.has_value();
 	std::vector<WorkerRings> rings;
 	for (const auto &w : workers_) {
 		sources.workers.push_back(&w.worker->counters());
