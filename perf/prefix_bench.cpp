@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dataplane/tables/prefix_table.h"
+#include "perf/bench_eal.h"
 
 namespace wayport {
 namespace {
@@ -173,15 +174,8 @@ void print_memory()
 int main(int argc, char **argv)
 {
 	benchmark::Initialize(&argc, argv);
-	std::vector<std::string> args = {"prefix_bench", "-l", "0", "--no-huge", "-m", "2048", "--no-pci",
-					 "--no-shconf", "--log-level=error"};
-	std::vector<char *> eal_argv;
-	for (auto &a : args)
-		eal_argv.push_back(a.data());
-	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
-		std::fprintf(stderr, "rte_eal_init failed\n");
+	if (!wayport::perf::start_bench_eal("prefix_bench", "2048"))
 		return 1;
-	}
 	wayport::print_memory();
 	benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();

@@ -29,6 +29,7 @@
 #include "dataplane/wire/bytes.h"
 #include "dataplane/wireguard/data_peer.h"
 #include "dataplane/wireguard/keypair_table.h"
+#include "perf/bench_eal.h"
 
 using namespace wayport;
 
@@ -190,15 +191,8 @@ int main(int argc, char **argv)
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 2;
-	std::vector<std::string> args = {"wg_input_bench", "-l", "0", "--no-huge", "-m", "512", "--no-pci",
-					 "--no-shconf", "--log-level=error"};
-	std::vector<char *> eal_argv;
-	for (auto &a : args)
-		eal_argv.push_back(a.data());
-	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0 || !register_packet_meta()) {
-		std::fprintf(stderr, "wg_input_bench: DPDK start-up failed\n");
+	if (!perf::start_bench_eal("wg_input_bench", "512"))
 		return 1;
-	}
 	g_pool = rte_pktmbuf_pool_create("bench_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (!g_pool) {
 		std::fprintf(stderr, "wg_input_bench: no mbuf pool\n");

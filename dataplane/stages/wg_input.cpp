@@ -77,13 +77,13 @@ void WgInputStage::finish(uint64_t now_tsc, Output &out, WorkerCounters &c)
 	c.stage(CountedStage::wg_input, n_in_);
 	for (uint16_t done = 0; done < n_in_;) {
 		uint16_t k = std::min<uint16_t>(static_cast<uint16_t>(n_in_ - done), aead_.capacity());
-		slice(in_.data() + done, k, now_tsc, out, c);
+		slice(in_.data() + done, k, now_tsc, out);
 		done = static_cast<uint16_t>(done + k);
 	}
 	n_in_ = 0;
 }
 
-void WgInputStage::slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, Output &out, WorkerCounters &c)
+void WgInputStage::slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, Output &out)
 {
 	// Pass 1: the receiver indexes, looked up in bulk.
 	for (uint16_t i = 0; i < n; i++)
@@ -142,11 +142,11 @@ void WgInputStage::slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, Ou
 			out.drop(m, WgInputDrop::replayed);
 			continue;
 		}
-		deliver(m, kp, now_tsc, out, c);
+		deliver(m, kp, now_tsc, out);
 	}
 }
 
-void WgInputStage::deliver(rte_mbuf *m, DataKeypair &kp, uint64_t now_tsc, Output &out, WorkerCounters &)
+void WgInputStage::deliver(rte_mbuf *m, DataKeypair &kp, uint64_t now_tsc, Output &out)
 {
 	DataPeer &peer = (*shared_.peers)[kp.peer];
 	PacketMeta &pm = meta(m);

@@ -75,8 +75,8 @@ public:
 	AeadEngine engine() const { return aead_.engine(); }
 
 private:
-	void slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, Output &out, WorkerCounters &c);
-	void deliver(rte_mbuf *m, wireguard::DataKeypair &kp, uint64_t now_tsc, Output &out, WorkerCounters &c);
+	void slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, Output &out);
+	void deliver(rte_mbuf *m, wireguard::DataKeypair &kp, uint64_t now_tsc, Output &out);
 	void roam(rte_mbuf *m, wireguard::DataPeer &peer);
 
 	const WgInputShared &shared_;

@@ -49,18 +49,6 @@ public:
 			;
 	}
 
-	// Control side: the peer has no endpoint any more.
-	void clear()
-	{
-		uint64_t s;
-		do
-			s = seq_.load(std::memory_order_relaxed) & ~uint64_t{1};
-		while (!seq_.compare_exchange_weak(s, s + 1, std::memory_order_acquire));
-		std::atomic_thread_fence(std::memory_order_release);
-		write_words(AddrPort{}, false);
-		seq_.store(s + 2, std::memory_order_release);
-	}
-
 	enum class Read : uint8_t { found, none, busy };
 
 	// Any thread. busy: a write was in progress; try again later.

@@ -24,6 +24,7 @@
 #include "dataplane/wire/classify.h"
 #include "dataplane/worker/worker.h"
 #include "drivers/port.h"
+#include "perf/bench_eal.h"
 #include "perf/lab/traffic.h"
 
 using namespace wayport;
@@ -343,13 +344,8 @@ int main(int argc, char **argv)
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 2;
-	std::vector<std::string> args = {"dataplane_bench", "-l", "0", "--no-huge", "-m", "512",
-					 "--no-pci", "--no-shconf", "--log-level=error"};
-	std::vector<char *> eal_argv;
-	for (auto &a : args)
-		eal_argv.push_back(a.data());
 	rte_openlog_stream(stderr);
-	if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0 || !register_packet_meta() || !start_env()) {
+	if (!start_bench_eal("dataplane_bench", "512") || !start_env()) {
 		std::fprintf(stderr, "dataplane_bench: DPDK start-up failed\n");
 		return 1;
 	}
