@@ -120,6 +120,11 @@ void Control::punt(rte_mbuf *m, int64_t now)
 	case PuntReason::unresolved:
 		hold_unresolved(m);
 		return;
+	case PuntReason::ttl_exceeded:
+		// Counted above; the ICMP error (controlplane/host/icmp_error.h)
+		// goes back into the tunnel once wg_output exists to carry it.
+		rte_pktmbuf_free(m);
+		return;
 	case PuntReason::count:
 		break;
 	}

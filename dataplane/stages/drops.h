@@ -48,6 +48,19 @@ enum class WgInputDrop : uint8_t {
 
 const char *to_string(WgInputDrop r);
 
+// ip_out: a packet to the networks behind the ports that cannot be sent.
+// Reason names are unique over all stages (the status JSON lists drops
+// flat), and relay has a no_route and a no_neighbour of its own, so these
+// print as no_fib_route and still_unresolved.
+enum class IpOutDrop : uint8_t {
+	no_route,      // the FIB has no route to the destination, or its next hop names a port with no egress
+	no_neighbour,  // held for its next hop by the control thread, handed back, and still unresolved
+	no_headroom,   // no room before the IP header for the Ethernet header
+	count
+};
+
+const char *to_string(IpOutDrop r);
+
 // The worker's last step: what the NIC or the control thread refused.
 enum class OutputDrop : uint8_t {
 	ring_full,   // the punt ring to the control thread is full

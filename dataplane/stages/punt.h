@@ -11,7 +11,8 @@ enum class PuntReason : uint8_t {
 	stun,            // STUN binding request to the relay port
 	disco,           // naked disco (allocation request) to the relay port
 	relay_control,   // Geneve control bit: bind handshake
-	unresolved,      // relay data whose next hop's MAC is not known yet; PacketMeta::aux is the neighbour slot
+	unresolved,      // relay or ip_out data whose next hop's MAC is not known yet; PacketMeta::aux is the neighbour slot
+	ttl_exceeded,    // ip_out: TTL or hop limit would reach 0; the control thread answers with ICMP Time Exceeded
 	count
 };
 

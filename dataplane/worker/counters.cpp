@@ -19,6 +19,7 @@ const char *to_string(CountedStage s)
 	case CountedStage::classify: return "classify";
 	case CountedStage::relay: return "relay";
 	case CountedStage::wg_input: return "wg_input";
+	case CountedStage::ip_out: return "ip_out";
 	case CountedStage::output: return "output";
 	case CountedStage::count: break;
 	}
@@ -33,6 +34,7 @@ const char *to_string(PuntReason r)
 	case PuntReason::disco: return "disco";
 	case PuntReason::relay_control: return "relay_control";
 	case PuntReason::unresolved: return "unresolved";
+	case PuntReason::ttl_exceeded: return "ttl_exceeded";
 	case PuntReason::count: break;
 	}
 	return "unknown";
@@ -49,6 +51,9 @@ DropName drop_name(size_t index)
 	if (index < kWgInputDrops)
 		return {to_string(CountedStage::wg_input), to_string(static_cast<WgInputDrop>(index))};
 	index -= kWgInputDrops;
+	if (index < kIpOutDrops)
+		return {to_string(CountedStage::ip_out), to_string(static_cast<IpOutDrop>(index))};
+	index -= kIpOutDrops;
 	if (index < kOutputDrops)
 		return {to_string(CountedStage::output), to_string(static_cast<OutputDrop>(index))};
 	return {"unknown", "unknown"};
