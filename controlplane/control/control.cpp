@@ -122,7 +122,12 @@ void Control::punt(rte_mbuf *m, int64_t now)
 		return;
 	case PuntReason::ttl_exceeded:
 		// Counted above; the ICMP error (controlplane/host/icmp_error.h)
-		// goes back into the tunnel once wg_output exists to carry it.
+		// goes back into the tunnel once this thread runs the WireGuard
+		// core that hands packets to wg_output.
+		rte_pktmbuf_free(m);
+		return;
+	case PuntReason::wg_staged:
+		counters_.no_wireguard++;
 		rte_pktmbuf_free(m);
 		return;
 	case PuntReason::count:

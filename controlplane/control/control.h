@@ -31,6 +31,7 @@ struct ControlCounters {
 	uint64_t held_dropped = 0;      // held, but that worker's inject ring was full
 	uint64_t tx_sent = 0;           // replies, ARP/ND and probes handed to a worker to send
 	uint64_t tx_failed = 0;         // ... that found the worker's inject ring full
+	uint64_t no_wireguard = 0;      // a WireGuard punt, and this control thread runs no WireGuard core
 	uint64_t no_mbuf = 0;
 	uint64_t reply_too_big = 0;
 };

@@ -81,7 +81,7 @@ std::string Control::status_json() const
 		{"stun_malformed", c.stun_malformed}, {"relay_replies", c.relay_replies},
 		{"relay_dropped", c.relay_dropped}, {"relay_malformed", c.relay_malformed},
 		{"held_forwarded", c.held_forwarded}, {"held_dropped", c.held_dropped},
-		{"tx_sent", c.tx_sent}, {"tx_failed", c.tx_failed}, {"no_mbuf", c.no_mbuf},
+		{"tx_sent", c.tx_sent}, {"tx_failed", c.tx_failed}, {"no_wireguard", c.no_wireguard}, {"no_mbuf", c.no_mbuf},
 		{"reply_too_big", c.reply_too_big}, {"table_publish_failures", sync_.publish_failures()}};
 	const HostCounters &h = host_.counters();
 	ordered_json host = {{"arp_replies", h.arp_replies}, {"neighbour_advertisements", h.neighbour_advertisements},

@@ -8,18 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "dataplane/wireguard/replay_window.h"
+#include "dataplane/wireguard/message_limits.h"
 
 namespace wayport::wireguard {
 
 using Clock = std::chrono::steady_clock;
 
 using namespace std::chrono_literals;
-
-// A keypair's sender starts a new handshake after this many messages...
-inline constexpr uint64_t kRekeyAfterMessages = uint64_t{1} << 60;
-// ...and stops using it at this many (the replay window's limit).
-inline constexpr uint64_t kRejectAfterMessages = ReplayWindow::kRejectAfterMessages;
 
 // The initiator of a keypair rekeys after this age...
 inline constexpr Clock::duration kRekeyAfterTime = 120s;

@@ -48,6 +48,22 @@ enum class WgInputDrop : uint8_t {
 
 const char *to_string(WgInputDrop r);
 
+// wg_output: an inner packet for a WireGuard peer that cannot be sent.
+// Packets staged for a handshake are punts, not drops.
+enum class WgOutputDrop : uint8_t {
+	no_peer,            // the destination is in no peer's allowed IPs
+	too_big,            // longer than the tunnel MTU
+	staging_full,       // no keypair yet, and kMaxStaged packets are already on their way to be staged
+	no_endpoint,        // the peer's endpoint is not known
+	endpoint_busy,      // the control thread was rewriting the peer's endpoint
+	no_endpoint_route,  // no route to the endpoint, or its port has no address of its family
+	no_room,            // the mbuf has no headroom or tailroom for the headers, padding and tag
+	encrypt_failed,     // the AEAD refused the job
+	count
+};
+
+const char *to_string(WgOutputDrop r);
+
 // ip_out: a packet to the networks behind the ports that cannot be sent.
 // Reason names are unique over all stages (the status JSON lists drops
 // flat), and relay has a no_route and a no_neighbour of its own, so these

@@ -13,6 +13,7 @@ enum class PuntReason : uint8_t {
 	relay_control,   // Geneve control bit: bind handshake
 	unresolved,      // relay or ip_out data whose next hop's MAC is not known yet; PacketMeta::aux is the neighbour slot
 	ttl_exceeded,    // ip_out: TTL or hop limit would reach 0; the control thread answers with ICMP Time Exceeded
+	wg_staged,       // an inner IP packet for a WireGuard peer with no usable keypair; PacketMeta::aux is the peer slot
 	count
 };
 

@@ -13,6 +13,28 @@
 //   ever tries once and moves on if the control thread holds it, so it
 //   never waits. A reader that finds a write in progress gets nothing and
 //   says so; nobody spins on a worker.
+// - `send_keypair` is written by the control thread (release) when a
+//   handshake completes, a responder's keypair is confirmed or the peer is
+//   removed, and read by workers (acquire). The keypair it names lives in
+//   the KeypairTable; the control thread clears or replaces this pointer
+//   before it retires that keypair, so a worker's pointer stays valid until
+//   its next quiescent state (keypair_table.h).
+// - `wants_handshake`: set by the home worker when it has something to send
+//   and no usable keypair, or its keypair is due for a rekey; cleared by the
+//   control thread when it takes the request (exchange). A flag, not a ring:
+//   a burst of packets asks once, and nothing is lost when the slow path is
+//   busy.
+// - `staged_in_flight`: packets the home worker punted for staging that the
+//   control thread has not yet taken off the ring; the worker adds, the
+//   control thread subtracts (fetch_add/fetch_sub, the only read-modify-
+//   writes here, off the per-packet path). The worker punts no more than
+//   kMaxStaged at once, so a flood to a peer with no session cannot fill
+//   the punt ring for everyone else. A punt the full ring refused is never
+//   taken, so the control thread also sets it to 0 each time it starts a
+//   handshake for the peer: a count lost to an overloaded ring costs staged
+//   packets until the next attempt (REKEY_TIMEOUT), never the peer's
+//   traffic for good. Signed, so the decrements that follow a reset cannot
+//   wrap.
 // - Counters and times: the home worker is their only writer (Counter).
 //
 // Header-only and fixed-size: no allocation, no DPDK.
@@ -90,10 +112,22 @@ private:
 	std::atomic<uint64_t> words_[kWords]{};
 };
 
+struct DataKeypair;
+
+// Packets held for a peer while its handshake completes: the kernel's
+// MAX_STAGED_PACKETS.
+inline constexpr int32_t kMaxStaged = 128;
+
 struct alignas(64) DataPeer {
 	// Control thread writes, workers read.
 	std::atomic<uint16_t> home_worker{0};
 	std::atomic<bool> roaming{true};
+	std::atomic<DataKeypair *> send_keypair{nullptr};
+
+	// Home worker sets, control thread clears.
+	std::atomic<bool> wants_handshake{false};
+	// Home worker adds, control thread subtracts.
+	std::atomic<int32_t> staged_in_flight{0};
 
 	EndpointCell endpoint;
 
@@ -105,6 +139,11 @@ struct alignas(64) DataPeer {
 	Counter last_rx_tsc;       // any authenticated packet: the timers' "received"
 	Counter last_data_rx_tsc;  // one with a payload: the passive keepalive's trigger
 	Counter roamed;            // endpoint changes by roaming
+	// tx_bytes counts whole messages like rx_bytes; keepalives included.
+	Counter tx_packets;
+	Counter tx_bytes;
+	Counter last_tx_tsc;       // any packet sent: the timers' "sent"
+	Counter last_data_tx_tsc;  // one with a payload: the "no reply, new handshake" timer
 };
 
 // Peers by slot, the value the allowed-IPs table gives back. Sized once;

@@ -42,6 +42,10 @@ struct alignas(64) DataKeypair {
 	// TSC at which the keypair is too old to receive with (REJECT_AFTER_TIME
 	// after its handshake), in the workers' clock.
 	uint64_t reject_after_tsc = 0;
+	// TSC after which sending under it asks for a new handshake: REKEY_AFTER_TIME
+	// after the handshake for the initiator's keypair, never (UINT64_MAX) for
+	// the responder's, which the kernel leaves to the initiator.
+	uint64_t rekey_after_tsc = UINT64_MAX;
 	uint8_t send_key[32] = {};
 	uint8_t receive_key[32] = {};
 

@@ -19,6 +19,7 @@ const char *to_string(CountedStage s)
 	case CountedStage::classify: return "classify";
 	case CountedStage::relay: return "relay";
 	case CountedStage::wg_input: return "wg_input";
+	case CountedStage::wg_output: return "wg_output";
 	case CountedStage::ip_out: return "ip_out";
 	case CountedStage::output: return "output";
 	case CountedStage::count: break;
@@ -35,6 +36,7 @@ const char *to_string(PuntReason r)
 	case PuntReason::relay_control: return "relay_control";
 	case PuntReason::unresolved: return "unresolved";
 	case PuntReason::ttl_exceeded: return "ttl_exceeded";
+	case PuntReason::wg_staged: return "wg_staged";
 	case PuntReason::count: break;
 	}
 	return "unknown";
@@ -51,6 +53,9 @@ DropName drop_name(size_t index)
 	if (index < kWgInputDrops)
 		return {to_string(CountedStage::wg_input), to_string(static_cast<WgInputDrop>(index))};
 	index -= kWgInputDrops;
+	if (index < kWgOutputDrops)
+		return {to_string(CountedStage::wg_output), to_string(static_cast<WgOutputDrop>(index))};
+	index -= kWgOutputDrops;
 	if (index < kIpOutDrops)
 		return {to_string(CountedStage::ip_out), to_string(static_cast<IpOutDrop>(index))};
 	index -= kIpOutDrops;

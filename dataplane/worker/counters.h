@@ -20,32 +20,38 @@ namespace wayport {
 inline constexpr size_t kClassifyDrops = static_cast<size_t>(ClassifyDrop::count);
 inline constexpr size_t kRelayDrops = static_cast<size_t>(RelayDrop::count);
 inline constexpr size_t kWgInputDrops = static_cast<size_t>(WgInputDrop::count);
+inline constexpr size_t kWgOutputDrops = static_cast<size_t>(WgOutputDrop::count);
 inline constexpr size_t kIpOutDrops = static_cast<size_t>(IpOutDrop::count);
 inline constexpr size_t kOutputDrops = static_cast<size_t>(OutputDrop::count);
-inline constexpr size_t kDropCount = kClassifyDrops + kRelayDrops + kWgInputDrops + kIpOutDrops + kOutputDrops;
+inline constexpr size_t kDropCount =
+	kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + kIpOutDrops + kOutputDrops;
 inline constexpr size_t kPuntReasons = static_cast<size_t>(PuntReason::count);
 
 constexpr size_t drop_index(ClassifyDrop r) { return static_cast<size_t>(r); }
 constexpr size_t drop_index(RelayDrop r) { return kClassifyDrops + static_cast<size_t>(r); }
 constexpr size_t drop_index(WgInputDrop r) { return kClassifyDrops + kRelayDrops + static_cast<size_t>(r); }
-constexpr size_t drop_index(IpOutDrop r)
+constexpr size_t drop_index(WgOutputDrop r)
 {
 	return kClassifyDrops + kRelayDrops + kWgInputDrops + static_cast<size_t>(r);
 }
+constexpr size_t drop_index(IpOutDrop r)
+{
+	return kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + static_cast<size_t>(r);
+}
 constexpr size_t drop_index(OutputDrop r)
 {
-	return kClassifyDrops + kRelayDrops + kWgInputDrops + kIpOutDrops + static_cast<size_t>(r);
+	return kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + kIpOutDrops + static_cast<size_t>(r);
 }
 
 struct DropName {
-	const char *stage;   // classify, relay, wg_input, ip_out, output
+	const char *stage;   // classify, relay, wg_input, wg_output, ip_out, output
 	const char *reason;  // unique over all stages
 };
 
 DropName drop_name(size_t index);
 
 // The stages whose input is counted, in graph order.
-enum class CountedStage : uint8_t { classify, relay, wg_input, ip_out, output, count };
+enum class CountedStage : uint8_t { classify, relay, wg_input, wg_output, ip_out, output, count };
 inline constexpr size_t kCountedStages = static_cast<size_t>(CountedStage::count);
 const char *to_string(CountedStage s);
 

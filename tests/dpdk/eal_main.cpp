@@ -5,6 +5,7 @@
 #include <rte_eal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,11 @@
 int main(int argc, char **argv)
 {
 	testing::InitGoogleTest(&argc, argv);
-	std::vector<std::string> args = {"wayport_tests", "-l", "0", "--no-huge", "-m", "256", "--no-pci",
+	// 256 MiB unless the test says more: an executable whose tests hold two
+	// prefix tables at once (128 MiB each, their tbl24s) sets
+	// WAYPORT_TEST_EAL_MB in its meson test().
+	const char *mb = std::getenv("WAYPORT_TEST_EAL_MB");
+	std::vector<std::string> args = {"wayport_tests", "-l", "0", "--no-huge", "-m", mb ? mb : "256", "--no-pci",
 					 "--no-shconf", "--log-level=error"};
 	std::vector<char *> eal_argv;
 	for (auto &a : args)
