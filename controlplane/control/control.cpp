@@ -127,6 +127,8 @@ void Control::punt(rte_mbuf *m, int64_t now)
 		rte_pktmbuf_free(m);
 		return;
 	case PuntReason::wg_staged:
+	case PuntReason::ip_unresolved:
+	case PuntReason::wg_host:
 		counters_.no_wireguard++;
 		rte_pktmbuf_free(m);
 		return;

@@ -34,7 +34,9 @@ ordered_json worker_json(const WorkerCounters &c)
 			forwarded += c.forwarded_packets[i][o].get();
 	return {{"rx_packets", c.rx_packets.get()}, {"rx_bytes", c.rx_bytes.get()}, {"rx_bursts", c.rx_bursts.get()},
 		{"tx_packets", c.tx_packets.get()}, {"tx_bytes", c.tx_bytes.get()},
-		{"injected_packets", c.injected_packets.get()}, {"forwarded_packets", forwarded},
+		{"injected_packets", c.injected_packets.get()}, {"handshakes_queued", c.handshakes_queued.get()},
+		{"handed_off", c.handed_off.get()}, {"handoffs_received", c.handoffs_received.get()},
+		{"forwarded_packets", forwarded},
 		{"drops", drops}, {"punts", punts}, {"stages", stages}};
 }
 

@@ -81,6 +81,7 @@ const char *to_string(WgDrop d)
 	case WgDrop::handshake_gave_up: return "handshake_gave_up";
 	case WgDrop::no_endpoint: return "no_endpoint";
 	case WgDrop::unknown_peer_id: return "unknown_peer_id";
+	case WgDrop::data_for_workers: return "data_for_workers";
 	case WgDrop::count: break;
 	}
 	return "?";
@@ -249,10 +250,8 @@ void Device::receive_initiation(ByteSpan msg, const AddrPort &from, Clock::time_
 	}
 	peer.cookies.add_macs(response.bytes, now);
 
-	auto keypair = std::make_shared<Keypair>(keys, now, false);
-	index_.promote(keys.local_index, keypair);
-	retire(peer.keypairs.add(std::move(keypair)));
-	peer.endpoint = from;
+	add_keypair(peer, std::make_shared<Keypair>(keys, now, false), out);
+	learn_endpoint(peer, from, out);
 	count(WgEvent::initiation_received);
 
 	timers_any_authenticated_packet_sent(peer);
@@ -284,10 +283,8 @@ void Device::receive_response(ByteSpan msg, const AddrPort &from, Clock::time_po
 		return;
 	}
 	peer.pending.reset();  // its index now names the keypair
-	auto keypair = std::make_shared<Keypair>(keys, now, true);
-	index_.promote(keys.local_index, keypair);
-	retire(peer.keypairs.add(std::move(keypair)));
-	peer.endpoint = from;
+	add_keypair(peer, std::make_shared<Keypair>(keys, now, true), out);
+	learn_endpoint(peer, from, out);
 	peer.rx_bytes += msg.size();
 	count(WgEvent::response_received);
 
@@ -319,6 +316,10 @@ void Device::receive_cookie_reply(ByteSpan msg, Clock::time_point now)
 
 void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_point now, Output &out)
 {
+	if (options_.external_data_path) {
+		count(WgDrop::data_for_workers);
+		return;
+	}
 	const std::optional<IndexEntry> entry = index_.lookup(load_le32(msg.data() + Transport::receiver));
 	if (!entry || !entry->keypair) {
 		count(WgDrop::unknown_index);
@@ -343,26 +344,10 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 		count(WgDrop::replayed_data);
 		return;
 	}
-	peer.endpoint = from;
+	learn_endpoint(peer, from, out);
 	peer.rx_bytes += msg.size();
-	std::shared_ptr<Keypair> retired;
-	if (peer.keypairs.received_with(&kp, retired)) {
-		retire({std::move(retired), nullptr, nullptr});
-		count(WgEvent::keypair_confirmed);
-		timers_handshake_complete(peer);
-		send_staged(peer, now, out);
-	}
-
-	// Keep the key fresh, receive side: an initiator whose keypair is
-	// close to REJECT_AFTER_TIME starts the next handshake itself, once,
-	// before the responder's data stops.
-	const std::shared_ptr<Keypair> &current = peer.keypairs.current();
-	if (current && current->can_send(now) && current->i_am_initiator &&
-	    now - current->birth >= kRejectAfterTime - kKeepaliveTimeout - kRekeyTimeout &&
-	    !peer.timers.sent_lastminute_handshake) {
-		peer.timers.sent_lastminute_handshake = true;
-		send_initiation(peer, false, now, out);
-	}
+	received_with(peer, &kp, now, out);
+	keep_key_fresh_on_receive(peer, now, out);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer, now);
 
@@ -413,6 +398,71 @@ void Device::initiate(PeerId id, Clock::time_point now, Output &out)
 	send_initiation(*peer, false, now, out);
 }
 
+void Device::data_path_activity(PeerId id, const DataActivity &activity, Clock::time_point now, Output &out)
+{
+	Peer *p = peer_at(id);
+	if (!p)
+		return;
+	Peer &peer = *p;
+	std::lock_guard lock(peer.mu);
+	// As receive_transport for the packets the workers opened: the
+	// confirmation and the last-minute rule first, then the timers.
+	const std::shared_ptr<Keypair> &next = peer.keypairs.next();
+	if (activity.received_under && next && next->keys.local_index == *activity.received_under)
+		received_with(peer, next.get(), now, out);
+	if (activity.received)
+		keep_key_fresh_on_receive(peer, now, out);
+
+	// The four in the order they happened, so that (say) data sent after
+	// the last receipt arms the new-handshake timer and data sent before it
+	// does not. At equal times receipts go first: a reply follows what it
+	// answers.
+	enum Kind : uint8_t { received, data_received, sent, data_sent };
+	struct Happened {
+		Clock::time_point at;
+		Kind kind;
+	};
+	Happened order[4];
+	size_t n = 0;
+	auto add = [&](const std::optional<Clock::time_point> &at, Kind kind) {
+		if (at)
+			order[n++] = {*at, kind};
+	};
+	add(activity.received, received);
+	add(activity.data_received, data_received);
+	add(activity.sent, sent);
+	add(activity.data_sent, data_sent);
+	std::stable_sort(order, order + n, [](const Happened &x, const Happened &y) { return x.at < y.at; });
+	for (size_t i = 0; i < n; i++) {
+		const Clock::time_point at = order[i].at;
+		switch (order[i].kind) {
+		case received:
+			timers_any_authenticated_packet_received(peer);
+			timers_any_authenticated_packet_traversal(peer, at);
+			break;
+		case data_received:
+			timers_data_received(peer, at);
+			break;
+		case sent:
+			timers_any_authenticated_packet_traversal(peer, at);
+			timers_any_authenticated_packet_sent(peer);
+			break;
+		case data_sent:
+			timers_data_sent(peer, at);
+			break;
+		}
+	}
+}
+
+void Device::set_endpoint(PeerId id, const AddrPort &endpoint)
+{
+	Peer *peer = peer_at(id);
+	if (!peer)
+		return;
+	std::lock_guard lock(peer->mu);
+	peer->endpoint = endpoint;
+}
+
 void Device::send_keepalive(Peer &peer, Clock::time_point now, Output &out)
 {
 	if (peer.staged.empty())
@@ -431,6 +481,14 @@ void Device::send_staged(Peer &peer, Clock::time_point now, Output &out)
 			// already under way: send_initiation is rate-limited).
 			send_initiation(peer, false, now, out);
 			return;
+		}
+		if (options_.external_data_path) {
+			// The home worker seals it; its timers run when the workers
+			// report it sent (data_path_activity).
+			count(peer.staged.front().empty() ? WgEvent::keepalive_sent : WgEvent::data_sent);
+			out.to_seal.push_back({peer.id, std::move(peer.staged.front())});
+			peer.staged.pop_front();
+			continue;
 		}
 		const Bytes &inner = peer.staged.front();
 		const bool keepalive = inner.empty();
@@ -490,6 +548,7 @@ void Device::send_initiation(Peer &peer, bool is_retry, Clock::time_point now, O
 	}
 	peer.cookies.add_macs(msg, now);
 	count(WgEvent::initiation_sent);
+	emit_event(peer, HandshakeStarted{}, out);
 	timers_any_authenticated_packet_traversal(peer, now);
 	timers_any_authenticated_packet_sent(peer);
 	emit(peer, std::move(msg), out);
@@ -506,11 +565,68 @@ void Device::emit(Peer &peer, Bytes bytes, Output &out)
 	out.datagrams.push_back({*peer.endpoint, std::move(bytes)});
 }
 
-void Device::retire(const Keypairs::Retired &retired)
+void Device::emit_event(Peer &peer, decltype(PeerEvent::what) what, Output &out)
 {
-	for (const auto &kp : retired)
-		if (kp)
-			index_.remove(kp->keys.local_index);
+	if (options_.external_data_path)
+		out.events.push_back({peer.id, ++peer.event_seq, std::move(what)});
+}
+
+void Device::add_keypair(Peer &peer, std::shared_ptr<Keypair> keypair, Output &out)
+{
+	index_.promote(keypair->keys.local_index, keypair);
+	const KeypairSlot slot = keypair->i_am_initiator ? KeypairSlot::current : KeypairSlot::next;
+	KeypairAdded added{keypair, keypair->keys.local_index, keypair->keys.remote_index, keypair->i_am_initiator,
+			   keypair->birth, slot};
+	const Keypairs::Retired retired = peer.keypairs.add(std::move(keypair));
+	// Added before retired: a worker that loses its send keypair to the
+	// rotation finds the new one already there.
+	emit_event(peer, std::move(added), out);
+	retire(peer, retired, out);
+}
+
+void Device::received_with(Peer &peer, const Keypair *kp, Clock::time_point now, Output &out)
+{
+	std::shared_ptr<Keypair> retired;
+	if (!peer.keypairs.received_with(kp, retired))
+		return;
+	count(WgEvent::keypair_confirmed);
+	emit_event(peer, KeypairConfirmed{kp->keys.local_index}, out);
+	retire(peer, {std::move(retired), nullptr, nullptr}, out);
+	timers_handshake_complete(peer);
+	send_staged(peer, now, out);
+}
+
+void Device::keep_key_fresh_on_receive(Peer &peer, Clock::time_point now, Output &out)
+{
+	// An initiator whose keypair is close to REJECT_AFTER_TIME starts the
+	// next handshake itself, once, before the responder's data stops.
+	const std::shared_ptr<Keypair> &current = peer.keypairs.current();
+	if (current && current->can_send(now) && current->i_am_initiator &&
+	    now - current->birth >= kRejectAfterTime - kKeepaliveTimeout - kRekeyTimeout &&
+	    !peer.timers.sent_lastminute_handshake) {
+		peer.timers.sent_lastminute_handshake = true;
+		send_initiation(peer, false, now, out);
+	}
+}
+
+void Device::learn_endpoint(Peer &peer, const AddrPort &from, Output &out)
+{
+	// With roaming off only a peer with no endpoint at all learns one:
+	// otherwise it could never be reached.
+	if ((!peer.roaming && peer.endpoint) || peer.endpoint == from)
+		return;
+	peer.endpoint = from;
+	emit_event(peer, EndpointLearned{from}, out);
+}
+
+void Device::retire(Peer &peer, const Keypairs::Retired &retired, Output &out)
+{
+	for (const auto &kp : retired) {
+		if (!kp)
+			continue;
+		index_.remove(kp->keys.local_index);
+		emit_event(peer, KeypairRetired{kp->keys.local_index}, out);
+	}
 }
 
 void Device::drop_pending(Peer &peer)
@@ -521,10 +637,10 @@ void Device::drop_pending(Peer &peer)
 	peer.pending.reset();
 }
 
-void Device::zero_key_material(Peer &peer)
+void Device::zero_key_material(Peer &peer, Output &out)
 {
 	drop_pending(peer);
-	retire(peer.keypairs.clear());
+	retire(peer, peer.keypairs.clear(), out);
 }
 
 Clock::duration Device::jitter()
@@ -617,7 +733,7 @@ void Device::run_timers(Peer &peer, Clock::time_point now, Output &out)
 	if (due(t.new_handshake))
 		send_initiation(peer, false, now, out);
 	if (due(t.zero_key_material))
-		zero_key_material(peer);
+		zero_key_material(peer, out);
 	if (due(t.persistent_keepalive))
 		send_keepalive(peer, now, out);
 }

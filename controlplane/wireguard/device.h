@@ -1,8 +1,10 @@
 // One WireGuard interface's protocol engine on the slow path: handshakes
 // both ways, cookies under load, keypair rotation, the five timers, and a
 // reference data path (one packet at a time over libsodium) that the
-// tests and the real-peer interop test drive over kernel sockets. The
-// workers' batched data path (issue 12) will take keypairs from here.
+// tests and the real-peer interop test drive over kernel sockets. With
+// DeviceOptions::external_data_path the workers' batched data path (issue
+// 12) seals and opens transport data instead, and the Device tells them
+// about keypairs and learns what they did (data_path_events.h).
 //
 // No sockets and no clock of its own: every call takes `now` and returns
 // what to send in an Output, so it runs on virtual time in tests and on a
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "controlplane/wireguard/cookie_checker.h"
+#include "controlplane/wireguard/data_path_events.h"
 #include "controlplane/wireguard/handshake.h"
 #include "controlplane/wireguard/index_table.h"
 #include "controlplane/wireguard/peer.h"
@@ -57,6 +60,7 @@ enum class WgDrop : uint8_t {
 	handshake_gave_up,    // staged packets dropped after REKEY_ATTEMPT_TIME of retries
 	no_endpoint,          // something to send to a peer whose address is unknown
 	unknown_peer_id,      // send() to a PeerId this device never gave out
+	data_for_workers,     // transport data given to a device whose workers open it (external data path)
 	count
 };
 
@@ -67,8 +71,8 @@ enum class WgEvent : uint8_t {
 	response_received,    // our handshake completed
 	cookie_sent,          // under load, instead of a response
 	cookie_received,
-	data_sent,
-	keepalive_sent,
+	data_sent,            // external data path: handed to the workers to seal
+	keepalive_sent,       // likewise
 	data_received,
 	keepalive_received,
 	keypair_confirmed,    // a responder's next keypair became current
@@ -102,6 +106,19 @@ struct InnerPacket {
 struct Output {
 	std::vector<Datagram> datagrams;
 	std::vector<InnerPacket> packets;
+	// External data path only: what the workers must learn, in the order it
+	// happened, and what they must seal (data_path_events.h).
+	std::vector<PeerEvent> events;
+	std::vector<ToSeal> to_seal;
+
+	bool empty() const { return datagrams.empty() && packets.empty() && events.empty() && to_seal.empty(); }
+	void clear()
+	{
+		datagrams.clear();
+		packets.clear();
+		events.clear();
+		to_seal.clear();
+	}
 };
 
 // How full the handshake queue is that this message came through: a
@@ -117,6 +134,12 @@ struct DeviceOptions {
 	WallClock wall_clock = system_wall_time;   // TAI64N timestamps, last handshake times
 	std::function<uint32_t()> random32;         // indexes, jitter; default: libsodium
 	std::function<void(std::span<uint8_t>)> random_bytes;  // cookie secrets and nonces; default: libsodium
+	// The workers seal and open transport data: the Device never does, and
+	// reports keypairs in Output::events and packets to seal in
+	// Output::to_seal instead; its timers run on what the workers did
+	// (data_path_activity). PeerStatus rx_bytes/tx_bytes then count
+	// handshake messages only: the workers count the rest (DataPeer).
+	bool external_data_path = false;
 };
 
 struct PeerStatus {
@@ -160,6 +183,15 @@ public:
 	void initiate(PeerId peer, Clock::time_point now, Output &out);
 	// Runs every timer due at now.
 	void tick(Clock::time_point now, Output &out);
+
+	// External data path: what the workers did for peer since the last
+	// call. Runs the timers' events the reference data path runs for the
+	// same packets (in time order, receipts first at equal times), the
+	// responder's confirmation and the initiator's last-minute handshake.
+	void data_path_activity(PeerId peer, const DataActivity &activity, Clock::time_point now, Output &out);
+	// The peer's endpoint, from a worker that saw it roam or from
+	// `wg set … endpoint`. Emits no EndpointLearned.
+	void set_endpoint(PeerId peer, const AddrPort &endpoint);
 	// The earliest armed timer over all peers, if any.
 	std::optional<Clock::time_point> next_deadline();
 
@@ -180,9 +212,18 @@ private:
 	void send_staged(Peer &peer, Clock::time_point now, Output &out);
 	void send_keepalive(Peer &peer, Clock::time_point now, Output &out);
 	void emit(Peer &peer, Bytes bytes, Output &out);
-	void retire(const Keypairs::Retired &retired);
+	// A handshake completed with keypair: into the slots.
+	void add_keypair(Peer &peer, std::shared_ptr<Keypair> keypair, Output &out);
+	// Authenticated data under kp: confirms it if it is the peer's next.
+	void received_with(Peer &peer, const Keypair *kp, Clock::time_point now, Output &out);
+	// The receive side of the kernel's keep_key_fresh.
+	void keep_key_fresh_on_receive(Peer &peer, Clock::time_point now, Output &out);
+	void learn_endpoint(Peer &peer, const AddrPort &from, Output &out);
+	void retire(Peer &peer, const Keypairs::Retired &retired, Output &out);
 	void drop_pending(Peer &peer);
-	void zero_key_material(Peer &peer);
+	void zero_key_material(Peer &peer, Output &out);
+	// External data path only: appends to out.events.
+	void emit_event(Peer &peer, decltype(PeerEvent::what) what, Output &out);
 	void run_timers(Peer &peer, Clock::time_point now, Output &out);
 	Clock::duration jitter();
 

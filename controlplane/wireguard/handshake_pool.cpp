@@ -70,10 +70,9 @@ void HandshakePool::run()
 		free_.bounded_push(index);
 		queued_.fetch_sub(1, std::memory_order_relaxed);
 		processed_.fetch_add(1, std::memory_order_relaxed);
-		if (!out.datagrams.empty() || !out.packets.empty()) {
+		if (!out.empty()) {
 			sink_(out);
-			out.datagrams.clear();
-			out.packets.clear();
+			out.clear();
 		}
 	}
 }

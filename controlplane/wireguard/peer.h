@@ -25,6 +25,10 @@ struct PeerConfig {
 	Key32 preshared_key{};  // all zero: none (Noise then mixes in zeros)
 	std::optional<AddrPort> endpoint;
 	std::chrono::seconds persistent_keepalive{0};  // 0: off
+	// false: the endpoint stays what config or Device::set_endpoint says;
+	// authenticated packets from elsewhere do not move it (a peer with no
+	// endpoint still learns its first).
+	bool roaming = true;
 };
 
 // The peer's timers: each is a deadline, or nothing when not armed. The
@@ -44,7 +48,8 @@ struct Peer {
 	Peer(PeerId id, const PeerConfig &config, const PrecomputedStatic &static_shared,
 	     Clock::time_point now)
 		: id(id), public_key(config.public_key), preshared_key(config.preshared_key),
-		  persistent_keepalive(config.persistent_keepalive), static_shared(static_shared),
+		  persistent_keepalive(config.persistent_keepalive), roaming(config.roaming),
+		  static_shared(static_shared),
 		  cookies(config.public_key),
 		  endpoint(config.endpoint),
 		  // So that the first initiation is not held back by the
@@ -60,6 +65,7 @@ struct Peer {
 	const PublicKey public_key;
 	const Key32 preshared_key;  // zeroed by the destructor
 	const std::chrono::seconds persistent_keepalive;
+	const bool roaming;
 	// DH(our static, theirs): the handshakes' "ss", computed once.
 	const PrecomputedStatic static_shared;
 
@@ -84,6 +90,8 @@ struct Peer {
 	Keypairs keypairs;
 	PeerTimers timers;
 	std::deque<Bytes> staged;  // inner packets waiting for a keypair, at most kMaxStagedPackets
+
+	uint64_t event_seq = 0;  // the last PeerEvent::seq given out (external data path)
 
 	std::optional<WallTime> last_handshake;  // wall time of the latest completed handshake
 	uint64_t rx_bytes = 0;                   // datagram bytes, as `wg show` counts them

@@ -14,6 +14,10 @@ const char *to_string(Stage s)
 	case Stage::control: return "control";
 	case Stage::tx: return "tx";
 	case Stage::drop: return "drop";
+	case Stage::wg_input: return "wg_input";
+	case Stage::wg_handshake: return "wg_handshake";
+	case Stage::wg_output: return "wg_output";
+	case Stage::ip_out: return "ip_out";
 	case Stage::count: break;
 	}
 	return "unknown";

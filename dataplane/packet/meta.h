@@ -22,13 +22,17 @@
 namespace wayport {
 
 // Where a packet goes after the stage that has it. The graph is fixed (see
-// docs/ARCHITECTURE.md): classify -> relay | control | drop, relay -> tx |
-// control | drop. Stages that do not exist yet have no value here.
+// docs/ARCHITECTURE.md, "The workers' graph"). Stages that do not exist yet
+// have no value here.
 enum class Stage : uint8_t {
-	relay,    // UDP to a node address on the relay port
-	control,  // punted to the control thread; PacketMeta::reason is a PuntReason
-	tx,       // leaves on PacketMeta::tx_port, headers final
-	drop,     // counted by the stage that chose it, then freed
+	relay,         // UDP to a node address on the relay port
+	control,       // punted to the control thread; PacketMeta::reason is a PuntReason
+	tx,            // leaves on PacketMeta::tx_port, headers final
+	drop,          // counted by the stage that chose it, then freed
+	wg_input,      // WireGuard transport data to the listen port
+	wg_handshake,  // a WireGuard handshake message to the listen port: the handshake ring
+	wg_output,     // an IP packet to be routed, perhaps into the tunnel; or one handed back to be sealed
+	ip_out,        // an IP packet with no link-layer header, to be routed out of a port
 	count
 };
 
@@ -40,6 +44,7 @@ namespace meta_flags {
 inline constexpr uint8_t to_node = 1 << 0;    // destination is one of the ingress port's addresses
 inline constexpr uint8_t multicast = 1 << 1;  // IPv6 multicast destination
 inline constexpr uint8_t injected = 1 << 2;   // came back from the control thread (inject ring)
+inline constexpr uint8_t fragment = 1 << 3;   // an IP fragment forwarded as it is: no L4 header parsed
 } // namespace meta_flags
 
 struct PacketMeta {

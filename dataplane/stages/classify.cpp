@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "dataplane/stages/punt.h"
+#include "dataplane/wire/wireguard.h"
 
 namespace wayport {
 
@@ -20,6 +21,7 @@ const char *to_string(ClassifyDrop r)
 	case ClassifyDrop::malformed: return "malformed";
 	case ClassifyDrop::fragment: return "fragment";
 	case ClassifyDrop::not_for_us: return "not_for_us";
+	case ClassifyDrop::not_wireguard: return "not_wireguard";
 	case ClassifyDrop::count: break;
 	}
 	return "unknown";
@@ -64,7 +66,30 @@ Stage drop_unparsed(PacketMeta &pm, uint32_t ip_end, ClassifyDrop r)
 	return drop(pm, r);
 }
 
-Stage classify_udp(const uint8_t *l4, uint32_t left, uint16_t relay_port, PacketMeta &pm)
+// The UDP ports stages listen on at the node's addresses; 0: none.
+struct Listeners {
+	uint16_t relay = 0;
+	uint16_t wireguard = 0;
+};
+
+// UDP to the WireGuard listen port: transport data for wg_input,
+// handshake messages at their exact sizes for the handshake threads.
+Stage classify_wireguard(const uint8_t *payload, uint32_t len, PacketMeta &pm)
+{
+	switch (wireguard_type(ByteSpan(payload, len))) {
+	case WireGuardType::transport:
+		return pm.next = Stage::wg_input;
+	case WireGuardType::initiation:
+	case WireGuardType::response:
+	case WireGuardType::cookie_reply:
+		return pm.next = Stage::wg_handshake;
+	case WireGuardType::none:
+		break;
+	}
+	return drop(pm, ClassifyDrop::not_wireguard);
+}
+
+Stage classify_udp(const uint8_t *l4, uint32_t left, Listeners listen, PacketMeta &pm)
 {
 	if (left < sizeof(rte_udp_hdr))
 		return drop(pm, ClassifyDrop::malformed);
@@ -77,8 +102,12 @@ Stage classify_udp(const uint8_t *l4, uint32_t left, uint16_t relay_port, Packet
 	pm.l4_checksum = udp->dgram_cksum;
 	pm.payload_offset = static_cast<uint16_t>(pm.l4_offset + sizeof(rte_udp_hdr));
 	pm.payload_len = static_cast<uint16_t>(udp_len - sizeof(rte_udp_hdr));
-	if ((pm.flags & meta_flags::to_node) && relay_port != 0 && pm.dst_port == relay_port)
-		return pm.next = Stage::relay;
+	if (pm.flags & meta_flags::to_node) {
+		if (listen.relay != 0 && pm.dst_port == listen.relay)
+			return pm.next = Stage::relay;
+		if (listen.wireguard != 0 && pm.dst_port == listen.wireguard)
+			return classify_wireguard(l4 + sizeof(rte_udp_hdr), pm.payload_len, pm);
+	}
 	return drop(pm, ClassifyDrop::not_for_us);
 }
 
@@ -122,13 +151,13 @@ Stage classify_icmp(const uint8_t *l4, uint32_t left, bool for_control, uint8_t 
 
 // pm.l3, proto, l4_offset and flags are set; ip_end is where the IP
 // packet ends (before any Ethernet padding).
-Stage classify_l4(const uint8_t *data, uint32_t ip_end, uint16_t relay_port, PacketMeta &pm)
+Stage classify_l4(const uint8_t *data, uint32_t ip_end, Listeners listen, PacketMeta &pm)
 {
 	const uint8_t *l4 = data + pm.l4_offset;
 	uint32_t left = ip_end - pm.l4_offset;
 	switch (pm.proto) {
 	case IPPROTO_UDP:
-		return classify_udp(l4, left, relay_port, pm);
+		return classify_udp(l4, left, listen, pm);
 	case IPPROTO_TCP:
 		return classify_tcp(l4, left, pm);
 	case IPPROTO_ICMP:
@@ -148,8 +177,7 @@ Stage classify_l4(const uint8_t *data, uint32_t ip_end, uint16_t relay_port, Pac
 	return drop_unparsed(pm, ip_end, ClassifyDrop::not_for_us);
 }
 
-Stage classify_ipv4(const uint8_t *data, uint32_t len, const PortAddrs &ours, uint16_t relay_port,
-		    PacketMeta &pm)
+Stage classify_ipv4(const uint8_t *data, uint32_t len, const PortAddrs &ours, Listeners listen, PacketMeta &pm)
 {
 	pm.l3 = L3::ipv4;
 	uint32_t l3 = pm.l3_offset;
@@ -167,12 +195,12 @@ Stage classify_ipv4(const uint8_t *data, uint32_t len, const PortAddrs &ours, ui
 	if (ours.has_ipv4 && std::memcmp(&ip->dst_addr, ours.ipv4, 4) == 0)
 		pm.flags = meta_flags::to_node;
 	uint32_t ip_end = l3 + total;
-	// A fragment counts as one wherever it is addressed: the counter says
-	// how much traffic the fast path cannot reassemble, and an exit node
-	// forwards to other addresses too.
+	// A fragment is not reassembled: to the node it counts as one (how much
+	// traffic the fast path cannot take), and one to another address is
+	// forwarded as it is, marked, when the node forwards (forward_or_drop).
 	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return drop_unparsed(pm, ip_end, ClassifyDrop::fragment);
-	return classify_l4(data, ip_end, relay_port, pm);
+	return classify_l4(data, ip_end, listen, pm);
 }
 
 bool is_walked_extension(uint8_t next)
@@ -180,8 +208,7 @@ bool is_walked_extension(uint8_t next)
 	return next == kIpv6HopByHop || next == kIpv6Routing || next == kIpv6DestinationOptions;
 }
 
-Stage classify_ipv6(const uint8_t *data, uint32_t len, const PortAddrs &ours, uint16_t relay_port,
-		    PacketMeta &pm)
+Stage classify_ipv6(const uint8_t *data, uint32_t len, const PortAddrs &ours, Listeners listen, PacketMeta &pm)
 {
 	pm.l3 = L3::ipv6;
 	uint32_t l3 = pm.l3_offset;
@@ -216,7 +243,26 @@ Stage classify_ipv6(const uint8_t *data, uint32_t len, const PortAddrs &ours, ui
 	}
 	pm.proto = next;
 	pm.l4_offset = static_cast<uint16_t>(off);
-	return classify_l4(data, ip_end, relay_port, pm);
+	return classify_l4(data, ip_end, listen, pm);
+}
+
+// A packet no stage of the node takes (not_for_us or fragment): routed on
+// by wg_output when the node forwards and the frame was sent to this
+// port's MAC (a router takes only what is addressed to it at layer 2), and
+// it is no multicast and not to a node address.
+Stage forward_or_drop(const rte_ether_hdr *eth, const Destinations &d, PacketMeta &pm)
+{
+	if (!d.forward || (pm.flags & (meta_flags::to_node | meta_flags::multicast)) ||
+	    (pm.reason != static_cast<uint8_t>(ClassifyDrop::not_for_us) &&
+	     pm.reason != static_cast<uint8_t>(ClassifyDrop::fragment)))
+		return Stage::drop;
+	if (pm.ingress_port >= d.macs.size() ||
+	    std::memcmp(eth->dst_addr.addr_bytes, d.macs[pm.ingress_port].data(), RTE_ETHER_ADDR_LEN) != 0)
+		return Stage::drop;
+	if (pm.reason == static_cast<uint8_t>(ClassifyDrop::fragment))
+		pm.flags |= meta_flags::fragment;
+	pm.reason = 0;
+	return pm.next = Stage::wg_output;
 }
 
 } // namespace
@@ -228,9 +274,9 @@ Stage classify_ipv6(const uint8_t *data, uint32_t len, const PortAddrs &ours, ui
 		return drop(pm, ClassifyDrop::malformed);
 	switch (data[0] >> 4) {
 	case 4:
-		return classify_ipv4(data, len, ours, 0, pm);
+		return classify_ipv4(data, len, ours, {}, pm);
 	case 6:
-		return classify_ipv6(data, len, ours, 0, pm);
+		return classify_ipv6(data, len, ours, {}, pm);
 	default:
 		return drop(pm, ClassifyDrop::malformed);
 	}
@@ -254,11 +300,15 @@ Stage classify_ipv6(const uint8_t *data, uint32_t len, const PortAddrs &ours, ui
 		return drop(pm, ClassifyDrop::malformed);
 	pm.l3_offset = sizeof(rte_ether_hdr);
 	const auto *eth = reinterpret_cast<const rte_ether_hdr *>(data);
+	const Listeners listen{d.relay_port, d.wg_port};
+	Stage s;
 	switch (rte_be_to_cpu_16(eth->ether_type)) {
 	case RTE_ETHER_TYPE_IPV4:
-		return classify_ipv4(data, len, ours, d.relay_port, pm);
+		s = classify_ipv4(data, len, ours, listen, pm);
+		return s == Stage::drop ? forward_or_drop(eth, d, pm) : s;
 	case RTE_ETHER_TYPE_IPV6:
-		return classify_ipv6(data, len, ours, d.relay_port, pm);
+		s = classify_ipv6(data, len, ours, listen, pm);
+		return s == Stage::drop ? forward_or_drop(eth, d, pm) : s;
 	case RTE_ETHER_TYPE_ARP:
 		pm.l3 = L3::arp;
 		return punt(pm, PuntReason::neighbour);

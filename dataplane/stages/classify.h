@@ -4,12 +4,19 @@
 //   ARP; ICMP/ICMPv6 to a node address; ICMPv6 to a multicast group (ND)
 //                                          -> control (PuntReason::neighbour)
 //   UDP to a node address, relay port      -> relay
+//   UDP to a node address, WireGuard listen port:
+//     transport data (type 4, >= 32 bytes) -> wg_input
+//     initiation, response, cookie reply
+//     at their exact sizes                 -> wg_handshake
+//     anything else                        -> drop not_wireguard
+//   IPv4/IPv6 to another address, sent to the port's MAC, when the node
+//   forwards (WireGuard on); fragments too -> wg_output
 //   anything else                          -> drop, with its ClassifyDrop reason
 //
-// The WireGuard listen port (wg_input / wg_handshake) and NAT pool
-// addresses (nat_in) join the table when those stages exist.
+// NAT pool addresses (nat_in) join the table when that stage exists.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -24,7 +31,10 @@ namespace wayport {
 // Built from the configuration before the workers start; read-only after.
 struct Destinations {
 	std::vector<PortAddrs> ports;  // by DPDK port id; a port with neither address takes nothing
+	std::vector<std::array<uint8_t, 6>> macs;  // by DPDK port id: what a frame to be forwarded is sent to
 	uint16_t relay_port = 0;       // UDP port of the relay stage; 0: no relay
+	uint16_t wg_port = 0;          // WireGuard's listen port; 0: no WireGuard
+	bool forward = false;          // packets to other addresses go to wg_output (else not_for_us)
 };
 
 // Parses m into pm and returns pm.next. For Stage::drop, pm.reason is a

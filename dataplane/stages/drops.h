@@ -15,6 +15,7 @@ enum class ClassifyDrop : uint8_t {
 	malformed,      // truncated or inconsistent Ethernet, IP, extension or L4 header
 	fragment,       // IPv4 fragment or IPv6 fragment header; not reassembled
 	not_for_us,     // another address, ethertype or protocol, or a node address and port no stage takes
+	not_wireguard,  // UDP to the WireGuard listen port whose type and size fit no WireGuard message
 	count
 };
 
@@ -59,6 +60,7 @@ enum class WgOutputDrop : uint8_t {
 	no_endpoint_route,  // no route to the endpoint, or its port has no address of its family
 	no_room,            // the mbuf has no headroom or tailroom for the headers, padding and tag
 	encrypt_failed,     // the AEAD refused the job
+	keepalive_unkeyed,  // a keepalive the control thread asked for, and the peer has no usable keypair any more
 	count
 };
 
@@ -82,6 +84,9 @@ enum class OutputDrop : uint8_t {
 	ring_full,   // the punt ring to the control thread is full
 	tx_full,     // the egress TX queue did not take the packet
 	bad_inject,  // the control thread handed back a packet with no valid next stage or port
+	handshake_ring_full,  // the worker's handshake ring to the handshake threads is full
+	handoff_full,         // the handoff ring to the packet's home worker is full
+	bad_handoff,          // a WireGuard packet homed on a worker that has no handoff ring from this one
 	count
 };
 

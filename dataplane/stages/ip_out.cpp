@@ -134,7 +134,7 @@ void IpOutStage::send(rte_mbuf *m, uint32_t hop, Output &out)
 		}
 		pm.aux = slot;
 		pm.tx_port = next.port;
-		out.punt(m, PuntReason::unresolved);
+		out.punt(m, PuntReason::ip_unresolved);
 		return;
 	}
 	auto *eth = reinterpret_cast<rte_ether_hdr *>(rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN));

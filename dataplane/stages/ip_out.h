@@ -10,7 +10,7 @@
 //
 //   TTL / hop limit <= 1 (forwarded only)   -> control, PuntReason::ttl_exceeded
 //   no route (or an invalid next-hop id)    -> drop no_route
-//   neighbour unknown or not resolved       -> control, PuntReason::unresolved
+//   neighbour unknown or not resolved       -> control, PuntReason::ip_unresolved
 //   ... and it came back from the control thread already (injected)
 //                                           -> drop no_neighbour
 //   no headroom for the Ethernet header     -> drop no_headroom
@@ -20,7 +20,7 @@
 // - ttl_exceeded: the packet as it arrived (no Ethernet header, TTL not
 //   decremented), aux still the peer slot. It answers with ICMP Time
 //   Exceeded (controlplane/host/icmp_error.h) back into the tunnel.
-// - unresolved: the packet with its TTL already decremented (no Ethernet
+// - ip_unresolved: the packet with its TTL already decremented (no Ethernet
 //   header), tx_port = the egress port, aux = the neighbour slot, or
 //   kUnknownSlot when the NeighbourIndex has no entry for the neighbour
 //   yet. The control thread finds the neighbour's address again (the

@@ -13,11 +13,26 @@ Output::Output(WorkerCounters &counters, uint8_t worker, uint16_t ports, uint16_
 		b.pkts.resize(capacity);
 }
 
+void Output::connect_wireguard(rte_ring *handshake, std::vector<rte_ring *> handoff)
+{
+	handshake_ring_ = handshake;
+	handshakes_.resize(capacity_);
+	handoff_.resize(handoff.size());
+	for (size_t w = 0; w < handoff.size(); w++) {
+		handoff_[w].ring = handoff[w];
+		if (handoff[w])
+			handoff_[w].pkts.resize(capacity_);
+	}
+}
+
 Output::~Output()
 {
 	for (auto &b : tx_)
 		rte_pktmbuf_free_bulk(b.pkts.data(), b.n);
 	rte_pktmbuf_free_bulk(punts_.data(), n_punts_);
+	rte_pktmbuf_free_bulk(handshakes_.data(), n_handshakes_);
+	for (auto &h : handoff_)
+		rte_pktmbuf_free_bulk(h.pkts.data(), h.n);
 	rte_pktmbuf_free_bulk(drops_.data(), n_drops_);
 }
 
@@ -55,6 +70,33 @@ void Output::enqueue_punts()
 	n_punts_ = 0;
 }
 
+void Output::enqueue_handshakes()
+{
+	counters_.stage(CountedStage::output, n_handshakes_);
+	unsigned queued = handshake_ring_ ? rte_ring_sp_enqueue_burst(handshake_ring_,
+								   reinterpret_cast<void **>(handshakes_.data()),
+								   n_handshakes_, nullptr)
+					  : 0;
+	counters_.handshakes_queued.add(queued);
+	if (queued < n_handshakes_) {
+		counters_.drop(OutputDrop::handshake_ring_full, n_handshakes_ - queued);
+		rte_pktmbuf_free_bulk(handshakes_.data() + queued, n_handshakes_ - queued);
+	}
+	n_handshakes_ = 0;
+}
+
+void Output::enqueue_handoff(Handoff &h)
+{
+	counters_.stage(CountedStage::output, h.n);
+	unsigned queued = rte_ring_sp_enqueue_burst(h.ring, reinterpret_cast<void **>(h.pkts.data()), h.n, nullptr);
+	counters_.handed_off.add(queued);
+	if (queued < h.n) {
+		counters_.drop(OutputDrop::handoff_full, h.n - queued);
+		rte_pktmbuf_free_bulk(h.pkts.data() + queued, h.n - queued);
+	}
+	h.n = 0;
+}
+
 void Output::free_drops()
 {
 	counters_.stage(CountedStage::output, n_drops_);
@@ -69,6 +111,11 @@ void Output::flush()
 			send(port);
 	if (n_punts_)
 		enqueue_punts();
+	if (n_handshakes_)
+		enqueue_handshakes();
+	for (Handoff &h : handoff_)
+		if (h.n)
+			enqueue_handoff(h);
 	if (n_drops_)
 		free_drops();
 }

@@ -1,7 +1,9 @@
 // The output stage: where every packet leaves a worker's graph. Packets for
 // TX wait in one buffer per egress port, punts in one buffer for the
-// control thread's ring, drops in one buffer freed in bulk; flush() sends,
-// enqueues and frees them, counting what the TX queue or the ring refused.
+// control thread's ring, WireGuard handshake messages in one for the
+// handshake ring, packets for another worker in one per worker, drops in
+// one buffer freed in bulk; flush() sends, enqueues and frees them,
+// counting what the TX queue or a ring refused.
 //
 // Owned by one worker, like everything it points at; sized once, so no
 // call here allocates.
@@ -28,6 +30,13 @@ public:
 	~Output();
 	Output(const Output &) = delete;
 	Output &operator=(const Output &) = delete;
+
+	// WireGuard's rings (docs/ARCHITECTURE.md, "The thread contract
+	// WireGuard follows"): this worker's handshake ring (single producer,
+	// this worker; consumers, the handshake threads) and its handoff ring to
+	// each worker, by worker id (single producer and consumer; null for
+	// itself). Before the first packet; allocates.
+	void connect_wireguard(rte_ring *handshake, std::vector<rte_ring *> handoff);
 
 	// m leaves on port (the caller checked port < ports()). A full buffer
 	// is sent at once.
@@ -60,6 +69,30 @@ public:
 			free_drops();
 	}
 
+	// A WireGuard handshake message for the handshake threads, untouched
+	// (only after connect_wireguard).
+	void handshake(rte_mbuf *m)
+	{
+		handshakes_[n_handshakes_++] = m;
+		if (n_handshakes_ == capacity_)
+			enqueue_handshakes();
+	}
+
+	// A WireGuard packet for its home worker, whose stage `next` (wg_input
+	// or wg_output) takes it from there.
+	void handoff(rte_mbuf *m, uint32_t worker, Stage next)
+	{
+		if (worker >= handoff_.size() || !handoff_[worker].ring) {
+			drop(m, OutputDrop::bad_handoff);
+			return;
+		}
+		meta(m).next = next;
+		Handoff &h = handoff_[worker];
+		h.pkts[h.n++] = m;
+		if (h.n == capacity_)
+			enqueue_handoff(h);
+	}
+
 	// m is done with and counted by its stage (a WireGuard keepalive): freed
 	// with the drops, counted as none.
 	void release(rte_mbuf *m)
@@ -78,9 +111,16 @@ private:
 		std::vector<rte_mbuf *> pkts;
 		uint16_t n = 0;
 	};
+	struct Handoff {
+		rte_ring *ring = nullptr;
+		std::vector<rte_mbuf *> pkts;
+		uint16_t n = 0;
+	};
 
 	void send(uint16_t port);
 	void enqueue_punts();
+	void enqueue_handshakes();
+	void enqueue_handoff(Handoff &h);
 	void free_drops();
 
 	WorkerCounters &counters_;
@@ -92,6 +132,10 @@ private:
 	std::vector<rte_mbuf *> punts_;
 	std::vector<PuntReason> reasons_;  // of punts_, by index
 	uint16_t n_punts_ = 0;
+	rte_ring *handshake_ring_ = nullptr;
+	std::vector<rte_mbuf *> handshakes_;
+	uint16_t n_handshakes_ = 0;
+	std::vector<Handoff> handoff_;  // by worker id
 	std::vector<rte_mbuf *> drops_;
 	uint16_t n_drops_ = 0;
 };

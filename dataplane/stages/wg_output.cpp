@@ -9,6 +9,7 @@
 
 #include "dataplane/packet/ttl.h"
 #include "dataplane/wire/bytes.h"
+#include "dataplane/wire/wireguard.h"
 #include "dataplane/wireguard/message_limits.h"
 
 namespace wayport {
@@ -114,6 +115,7 @@ const char *to_string(WgOutputDrop r)
 	case WgOutputDrop::no_endpoint_route: return "no_endpoint_route";
 	case WgOutputDrop::no_room: return "no_room";
 	case WgOutputDrop::encrypt_failed: return "encrypt_failed";
+	case WgOutputDrop::keepalive_unkeyed: return "keepalive_unkeyed";
 	case WgOutputDrop::count: break;
 	}
 	return "unknown";
@@ -126,15 +128,34 @@ WgOutputStage::WgOutputStage(const WgOutputShared &shared, unsigned worker, uint
 {
 }
 
-void WgOutputStage::admit(rte_mbuf *m)
+void WgOutputStage::add(rte_mbuf *m, uint32_t slot)
 {
-	const PacketMeta &pm = meta(m);
-	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset);
-	uint32_t slot = destination_owner(*shared_.allowed_ips, ip, pm.l3);
 	if (slot != PrefixTable::kNoMatch)
 		rte_prefetch0(&(*shared_.peers)[slot]);
 	peer_of_[n_in_] = slot;
 	in_[n_in_++] = m;
+}
+
+void WgOutputStage::admit(rte_mbuf *m)
+{
+	const PacketMeta &pm = meta(m);
+	add(m, destination_owner(*shared_.allowed_ips, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset), pm.l3));
+}
+
+bool WgOutputStage::admit_if_peer(rte_mbuf *m)
+{
+	const PacketMeta &pm = meta(m);
+	uint32_t slot =
+		destination_owner(*shared_.allowed_ips, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset), pm.l3);
+	if (slot == PrefixTable::kNoMatch)
+		return false;
+	add(m, slot);
+	return true;
+}
+
+void WgOutputStage::admit_for_peer(rte_mbuf *m, uint32_t slot)
+{
+	add(m, slot < shared_.peers->capacity() ? slot : PrefixTable::kNoMatch);
 }
 
 void WgOutputStage::finish(uint64_t now_tsc, Output &out, WorkerCounters &c)
@@ -185,7 +206,8 @@ void WgOutputStage::slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, O
 		peer.tx_packets.add();
 		peer.tx_bytes.add(message_len);
 		peer.last_tx_tsc.set(now_tsc);
-		peer.last_data_tx_tsc.set(now_tsc);
+		if (message_len > kWireGuardTransportMinLen)
+			peer.last_data_tx_tsc.set(now_tsc);
 		sealed_[n_sealed_++] = m;
 	}
 }
@@ -208,8 +230,9 @@ bool WgOutputStage::seal(rte_mbuf *m, uint64_t now_tsc, Output &out)
 
 	// From here on the packet is the inner IP packet alone: anything before
 	// the IP header and any Ethernet padding after it go.
+	const bool keepalive = pm.l3 == L3::none;
 	auto *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, pm.l3_offset);
-	uint32_t inner_len = ip_length(ip, pm.l3);
+	uint32_t inner_len = keepalive ? 0 : ip_length(ip, pm.l3);
 	if (inner_len > shared_.mtu) {
 		out.drop(m, WgOutputDrop::too_big);
 		return false;
@@ -221,7 +244,7 @@ bool WgOutputStage::seal(rte_mbuf *m, uint64_t now_tsc, Output &out)
 
 	// This node forwards the packet: the hop is counted once, before it is
 	// staged, so a staged packet handed back (injected) is not counted again.
-	if (!(pm.flags & meta_flags::injected)) {
+	if (!(pm.flags & meta_flags::injected) && !keepalive) {
 		uint8_t &ttl = pm.l3 == L3::ipv4 ? reinterpret_cast<rte_ipv4_hdr *>(ip)->time_to_live
 						 : reinterpret_cast<rte_ipv6_hdr *>(ip)->hop_limits;
 		if (ttl <= 1) {
@@ -236,7 +259,10 @@ bool WgOutputStage::seal(rte_mbuf *m, uint64_t now_tsc, Output &out)
 
 	DataKeypair *kp = peer.send_keypair.load(std::memory_order_acquire);
 	if (!kp || now_tsc >= kp->reject_after_tsc || kp->send_counter >= wireguard::kRejectAfterMessages) {
-		stage(m, peer, out);
+		if (keepalive)
+			out.drop(m, WgOutputDrop::keepalive_unkeyed);
+		else
+			stage(m, peer, out);
 		return false;
 	}
 

@@ -3,11 +3,13 @@
 // IPv6 + UDP from the listen port.
 //
 //   destination in no peer's allowed IPs        -> drop no_peer
+//   (admit_if_peer: not admitted, for the caller to route elsewhere)
 //   the peer is homed on another worker         -> handoff (untouched; aux = that worker)
 //   longer than the tunnel MTU                  -> drop too_big
 //   TTL / hop limit <= 1                        -> control (ttl_exceeded), as bare IP
 //   --- the hop counted: TTL / hop limit minus one (not again for an injected packet)
 //   no usable send keypair (none, past REJECT_AFTER_TIME or REJECT_AFTER_MESSAGES)
+//   ... for a keepalive                         -> drop keepalive_unkeyed
 //                                               -> control (wg_staged; aux = peer slot), a
 //                                                  handshake asked for; or drop staging_full
 //                                                  when kMaxStaged are on their way already
@@ -24,6 +26,12 @@
 // aux = the peer slot). The control thread hands staged packets back
 // through the worker's inject ring with meta_flags::injected set once the
 // peer has a keypair; their hop was counted before they were staged.
+//
+// Keepalives: the control thread asks for one (passive, persistent, or an
+// initiator's first after its handshake) by handing back an empty mbuf
+// (l3 none, data length 0) through admit_for_peer. It is sealed as an
+// empty plaintext under the current keypair, which takes its nonce from
+// the same counter as data, and counts as sent but not as data sent.
 //
 // Sealed packets leave with data at the outer IP header (no Ethernet: ip_out
 // adds it for the next hop in aux) and the TX offload fields set for it.
@@ -86,8 +94,18 @@ public:
 
 	// An IPv4/IPv6 packet classify (or wg_input) parsed, with pm.l3_offset
 	// at its IP header; anything before that (Ethernet) is stripped here.
-	// Packets handed off from another worker come through here too.
+	// Packets handed off from another worker come through here too, and
+	// are looked up again by their destination (the control thread injects
+	// staged packets and keepalives to the peer's home worker, so only a
+	// peer's change of home sends one of those elsewhere: a keepalive then
+	// drops as no_peer).
 	void admit(rte_mbuf *m);
+	// The same, when the destination is in some peer's allowed IPs; false
+	// (and nothing done) when it is in none.
+	bool admit_if_peer(rte_mbuf *m);
+	// A packet for a peer known already: one the control thread staged, or
+	// a keepalive, handed back with aux = the peer slot.
+	void admit_for_peer(rte_mbuf *m, uint32_t slot);
 
 	// The passes over what was admitted; now_tsc is the burst's time.
 	void finish(uint64_t now_tsc, Output &out, WorkerCounters &c);
@@ -103,6 +121,7 @@ private:
 	// Pass 2 for one packet: false when it was dropped, punted or handed off.
 	bool seal(rte_mbuf *m, uint64_t now_tsc, Output &out);
 	void stage(rte_mbuf *m, wireguard::DataPeer &peer, Output &out);
+	void add(rte_mbuf *m, uint32_t slot);
 
 	const WgOutputShared &shared_;
 	unsigned worker_;

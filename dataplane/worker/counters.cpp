@@ -8,6 +8,9 @@ const char *to_string(OutputDrop r)
 	case OutputDrop::ring_full: return "ring_full";
 	case OutputDrop::tx_full: return "tx_full";
 	case OutputDrop::bad_inject: return "bad_inject";
+	case OutputDrop::handshake_ring_full: return "handshake_ring_full";
+	case OutputDrop::handoff_full: return "handoff_full";
+	case OutputDrop::bad_handoff: return "bad_handoff";
 	case OutputDrop::count: break;
 	}
 	return "unknown";
@@ -37,6 +40,8 @@ const char *to_string(PuntReason r)
 	case PuntReason::unresolved: return "unresolved";
 	case PuntReason::ttl_exceeded: return "ttl_exceeded";
 	case PuntReason::wg_staged: return "wg_staged";
+	case PuntReason::ip_unresolved: return "ip_unresolved";
+	case PuntReason::wg_host: return "wg_host";
 	case PuntReason::count: break;
 	}
 	return "unknown";

@@ -61,6 +61,9 @@ struct alignas(64) WorkerCounters {
 	Counter tx_packets;
 	Counter tx_bytes;
 	Counter injected_packets;  // handed back by the control thread
+	Counter handshakes_queued;  // WireGuard handshake messages the handshake ring took
+	Counter handed_off;         // WireGuard packets a handoff ring took for their home worker
+	Counter handoffs_received;  // and those this worker took off its handoff rings
 	Counter rx_bursts;         // non-empty RX bursts
 	// Packets each stage was given.
 	Counter stage_packets[kCountedStages];

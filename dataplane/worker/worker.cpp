@@ -1,9 +1,11 @@
 #include "dataplane/worker/worker.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace wayport {
 
@@ -25,9 +27,17 @@ void prefetch_mbuf(const rte_mbuf *m)
 Destinations destinations_of(const DataplaneShared &shared)
 {
 	Destinations d;
-	for (const EgressPort &p : shared.ports)
+	for (const EgressPort &p : shared.ports) {
 		d.ports.push_back(p.addrs);
+		std::array<uint8_t, 6> mac;
+		std::memcpy(mac.data(), p.mac, mac.size());
+		d.macs.push_back(mac);
+	}
 	d.relay_port = shared.relay_port;
+	if (shared.wireguard) {
+		d.wg_port = shared.wireguard->listen_port;
+		d.forward = true;
+	}
 	return d;
 }
 
@@ -53,6 +63,23 @@ Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> 
 	  output_(counters_, static_cast<uint8_t>(id), static_cast<uint16_t>(shared.ports.size()), tx_queue, punt, burst_),
 	  relay_(relay_shared_, id, burst_)
 {
+	const WireGuardShared *wg = shared.wireguard;
+	if (!wg)
+		return;
+	// Capacities by what one pass of the graph can hand each stage:
+	// wg_input a burst (from classify, or from one handoff ring);
+	// wg_output that and wg_input's forwarded packets; ip_out both of those.
+	wg_input_ = std::make_unique<WgInputStage>(*wg->input, id, burst_);
+	wg_output_ = std::make_unique<WgOutputStage>(*wg->output, id, static_cast<uint16_t>(2 * burst_));
+	ip_out_ = std::make_unique<IpOutStage>(*wg->ip_out, id, static_cast<uint16_t>(3 * burst_));
+	std::vector<rte_ring *> to(wg->workers, nullptr);
+	for (unsigned w = 0; w < wg->workers; w++) {
+		if (w == id)
+			continue;
+		to[w] = wg->handoff[id * wg->workers + w];
+		handoff_in_.push_back(wg->handoff[w * wg->workers + id]);
+	}
+	output_.connect_wireguard(wg->handshake[id], std::move(to));
 }
 
 void Worker::process(rte_mbuf **pkts, uint16_t n)
@@ -63,6 +90,39 @@ void Worker::process(rte_mbuf **pkts, uint16_t n)
 void Worker::process_injected(rte_mbuf **pkts, uint16_t n)
 {
 	in_slices(pkts, n, burst_, [this](rte_mbuf **p, uint16_t k) { inject_burst(p, k); });
+}
+
+void Worker::process_handoff(rte_mbuf **pkts, uint16_t n)
+{
+	in_slices(pkts, n, burst_, [this](rte_mbuf **p, uint16_t k) { handoff_burst(p, k); });
+}
+
+// wg_input first: what it forwards to a peer joins wg_output's vector, and
+// what wg_output seals joins ip_out's.
+void Worker::finish_wireguard(uint64_t now_tsc)
+{
+	wg_input_->finish(now_tsc, output_, counters_);
+	for (rte_mbuf *m : wg_input_->forwarded())
+		if (!wg_output_->admit_if_peer(m))
+			ip_out_->admit(m);
+	for (rte_mbuf *m : wg_input_->to_host())
+		output_.punt(m, PuntReason::wg_host);
+	for (rte_mbuf *m : wg_input_->handoff())
+		output_.handoff(m, meta(m).aux, Stage::wg_input);
+	wg_output_->finish(now_tsc, output_, counters_);
+	for (rte_mbuf *m : wg_output_->sealed())
+		ip_out_->admit_local(m, meta(m).aux);
+	for (rte_mbuf *m : wg_output_->handoff())
+		output_.handoff(m, meta(m).aux, Stage::wg_output);
+	ip_out_->finish(output_, counters_);
+}
+
+void Worker::finish_graph()
+{
+	relay_.finish(output_, counters_);
+	if (wg_input_)
+		finish_wireguard(rte_rdtsc());
+	output_.flush();
 }
 
 void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
@@ -90,18 +150,27 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 		case Stage::control:
 			output_.punt(m, static_cast<PuntReason>(pm.reason));
 			break;
-		// classify answers relay, control or drop only; tx and count are
-		// listed for -Wswitch.
+		// classify routes to the WireGuard stages only when they exist.
+		case Stage::wg_input:
+			wg_input_->admit(m);
+			break;
+		case Stage::wg_handshake:
+			output_.handshake(m);
+			break;
+		case Stage::wg_output:
+			wg_output_->admit(m);
+			break;
+		// classify answers none of these; they are listed for -Wswitch.
 		case Stage::drop:
 		case Stage::tx:
+		case Stage::ip_out:
 		case Stage::count:
 			output_.drop(m, static_cast<ClassifyDrop>(pm.reason));
 			break;
 		}
 	}
 	counters_.rx_bytes.add(bytes);
-	relay_.finish(output_, counters_);
-	output_.flush();
+	finish_graph();
 }
 
 // A port wayportd brought up: ids between them have no queues to send on.
@@ -122,11 +191,28 @@ void Worker::inject_burst(rte_mbuf **pkts, uint16_t n)
 			relay_.admit(m, output_);
 		else if (pm.next == Stage::tx && is_port(pm.tx_port))
 			output_.tx(m, pm.tx_port);
+		else if (pm.next == Stage::wg_output && wg_output_)
+			wg_output_->admit_for_peer(m, pm.aux);
+		else if (pm.next == Stage::ip_out && ip_out_)
+			ip_out_->admit(m);
 		else
 			output_.drop(m, OutputDrop::bad_inject);
 	}
-	relay_.finish(output_, counters_);
-	output_.flush();
+	finish_graph();
+}
+
+// Another worker found these homed here; it did not touch them.
+void Worker::handoff_burst(rte_mbuf **pkts, uint16_t n)
+{
+	counters_.handoffs_received.add(n);
+	for (uint16_t i = 0; i < n; i++) {
+		rte_mbuf *m = pkts[i];
+		if (meta(m).next == Stage::wg_input)
+			wg_input_->admit(m);
+		else
+			wg_output_->admit(m);
+	}
+	finish_graph();
 }
 
 unsigned Worker::poll()
@@ -143,6 +229,12 @@ unsigned Worker::poll()
 		unsigned n = rte_ring_sc_dequeue_burst(inject_ring_, reinterpret_cast<void **>(pkts), burst_, nullptr);
 		if (n)
 			process_injected(pkts, static_cast<uint16_t>(n));
+		total += n;
+	}
+	for (rte_ring *r : handoff_in_) {
+		unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void **>(pkts), burst_, nullptr);
+		if (n)
+			process_handoff(pkts, static_cast<uint16_t>(n));
 		total += n;
 	}
 	return total;

@@ -1,9 +1,16 @@
-// A poll-mode worker on one lcore: RX bursts and its inject ring through
-// a fixed graph of stages (docs/ARCHITECTURE.md):
+// A poll-mode worker on one lcore: RX bursts, its inject ring and its
+// handoff rings through a fixed graph of stages (docs/ARCHITECTURE.md):
 //
-//   RX -> classify -> relay -> output (TX per port, punt ring, drops)
-//                  \---------> output
-//   inject ring (from the control thread) -> relay | output
+//   RX -> classify -> relay ----------------------------------> output
+//                  |-> wg_input -> (to a peer) wg_output -> ip_out -> output
+//                  |            \-> (elsewhere) ip_out
+//                  |-> wg_output (to be routed) -> ip_out
+//                  \-> output (punts, handshake ring, drops)
+//   inject ring (from the control thread) -> relay | wg_output | ip_out | output
+//   handoff rings (from other workers) -> wg_input | wg_output
+//
+// output: TX per port, the punt ring, the handshake ring, handoff rings to
+// other workers, drops.
 //
 // Each stage is one function over a vector that appends every packet to
 // the vector of its next stage; the worker runs them in that order once
@@ -16,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <rte_mbuf.h>
@@ -24,7 +32,10 @@
 #include "dataplane/packet/rewrite.h"
 #include "dataplane/stages/classify.h"
 #include "dataplane/stages/output.h"
+#include "dataplane/stages/ip_out.h"
 #include "dataplane/stages/relay.h"
+#include "dataplane/stages/wg_input.h"
+#include "dataplane/stages/wg_output.h"
 #include "dataplane/tables/neighbour_slots.h"
 #include "dataplane/tables/rcu.h"
 #include "dataplane/tables/relay_table.h"
@@ -34,6 +45,22 @@ namespace wayport {
 
 inline constexpr uint16_t kMaxBurst = 512;
 
+// WireGuard on the workers: the stages' tables and the rings between
+// threads (docs/ARCHITECTURE.md, "The thread contract WireGuard follows").
+struct WireGuardShared {
+	const WgInputShared *input = nullptr;
+	const WgOutputShared *output = nullptr;
+	const IpOutShared *ip_out = nullptr;
+	uint16_t listen_port = 0;
+	unsigned workers = 1;
+	// By worker id: its handshake ring (the worker produces, handshake
+	// threads consume).
+	std::vector<rte_ring *> handshake;
+	// [from * workers + to]: the handoff ring from one worker to another
+	// (single producer and consumer); null where from == to.
+	std::vector<rte_ring *> handoff;
+};
+
 // What all workers share, set up before they start.
 struct DataplaneShared {
 	RelayTable *relay = nullptr;
@@ -41,6 +68,7 @@ struct DataplaneShared {
 	Qsbr *qsbr = nullptr;
 	std::vector<EgressPort> ports;  // indexed by DPDK port id
 	uint16_t relay_port = 0;
+	const WireGuardShared *wireguard = nullptr;  // null: WireGuard off
 };
 
 struct RxQueue {
@@ -69,8 +97,11 @@ public:
 	// tests and the perf lab drive exactly what poll() runs.
 	void process(rte_mbuf **pkts, uint16_t n);
 	// The same for packets the control thread handed back: each goes where
-	// its PacketMeta::next says (relay or tx).
+	// its PacketMeta::next says (relay, wg_output, ip_out or tx).
 	void process_injected(rte_mbuf **pkts, uint16_t n);
+	// The same for packets another worker handed off to this one, their
+	// home: to wg_input or wg_output, as PacketMeta::next says.
+	void process_handoff(rte_mbuf **pkts, uint16_t n);
 
 	const WorkerCounters &counters() const { return counters_; }
 	unsigned id() const { return id_; }
@@ -78,6 +109,10 @@ public:
 private:
 	void classify_burst(rte_mbuf **pkts, uint16_t n);
 	void inject_burst(rte_mbuf **pkts, uint16_t n);
+	void handoff_burst(rte_mbuf **pkts, uint16_t n);
+	// The stages after classify (or inject), in graph order, then the flush.
+	void finish_graph();
+	void finish_wireguard(uint64_t now_tsc);
 	bool is_port(uint16_t port) const;
 
 	unsigned id_;
@@ -91,6 +126,11 @@ private:
 	WorkerCounters counters_;
 	Output output_;
 	RelayStage relay_;  // its first pass runs inside classify's (and inject's) loop
+	// WireGuard's stages, or null when it is off.
+	std::unique_ptr<WgInputStage> wg_input_;
+	std::unique_ptr<WgOutputStage> wg_output_;
+	std::unique_ptr<IpOutStage> ip_out_;
+	std::vector<rte_ring *> handoff_in_;  // the rings other workers hand off to this one on
 };
 
 } // namespace wayport

@@ -19,6 +19,7 @@
 #include "dataplane/stages/classify.h"
 #include "dataplane/stages/punt.h"
 #include "dataplane/wire/bytes.h"
+#include "dataplane/wire/wireguard.h"
 #include "tests/dpdk/packet_builder.h"
 #include "tests/dpdk/ring_port.h"
 
@@ -26,6 +27,7 @@ namespace wayport {
 namespace {
 
 constexpr uint16_t kRelayPort = 7777;
+constexpr uint16_t kWgPort = 51820;
 constexpr uint16_t kPeerPort = 40000;
 constexpr uint16_t kEchoId = 0x1234;
 
@@ -144,6 +146,20 @@ Bytes udp(uint16_t dst_port, size_t payload)
 	return be16(kPeerPort) + be16(dst_port) + be16(8 + payload) + be16(kUdpChecksum) + filler(payload);
 }
 
+Bytes udp_with(uint16_t dst_port, const Bytes &payload)
+{
+	return be16(kPeerPort) + be16(dst_port) + be16(8 + payload.size()) + be16(kUdpChecksum) + payload;
+}
+
+// A WireGuard message's first four bytes (type, three reserved zeros) and
+// filler to its size.
+Bytes wg_message(uint8_t type, size_t size)
+{
+	Bytes b{type, 0, 0, 0};
+	b.resize(size, 0x5a);
+	return b;
+}
+
 Bytes tcp(uint16_t dst_port, size_t options, size_t payload)
 {
 	auto data_offset = static_cast<uint8_t>((20 + options) / 4 << 4);
@@ -194,12 +210,15 @@ constexpr uint8_t kNotForUs = why(ClassifyDrop::not_for_us);
 constexpr uint8_t kFragmentDrop = why(ClassifyDrop::fragment);
 constexpr uint8_t kUnknownPort = why(ClassifyDrop::unknown_port);
 constexpr uint8_t kNeighbour = why(PuntReason::neighbour);
+constexpr uint8_t kNotWireGuard = why(ClassifyDrop::not_wireguard);
 
 struct Input {
 	Bytes frame;
 	uint16_t port = kPortBoth;
 	uint16_t first_segment = 0;  // nonzero: the frame is two chained mbufs, split after this many bytes
 	uint16_t relay_port = kRelayPort;
+	uint16_t wg_port = 0;
+	bool forward = false;
 };
 
 // Fields a case leaves out are not checked, except flags: every case
@@ -234,6 +253,16 @@ constexpr L3 kV6 = L3::ipv6;
 const Bytes kRelay4 = v4(kUdp, kNode4, udp(kRelayPort, 16));
 const Bytes kRelay6 = v6(kUdp, kNode6, udp(kRelayPort, 16));
 const Bytes kTcp4 = v4(kTcp, kNode4, tcp(kRelayPort, 0, 0));
+const Bytes kWgData4 = v4(kUdp, kNode4, udp_with(kWgPort, wg_message(4, 32)));
+const Bytes kWgData6 = v6(kUdp, kNode6, udp_with(kWgPort, wg_message(4, 1436)));
+const Bytes kInitiation4 = v4(kUdp, kNode4, udp_with(kWgPort, wg_message(1, 148)));
+const Bytes kOnward4 = v4(kUdp, kOther4, udp(53, 16));
+const Bytes kOnward6 = v6(kTcp, kOther6, tcp(443, 0, 10));
+const Bytes kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+const Bytes kAnotherMac = {0x02, 0, 0, 0, 0, 0x02};
+// The WireGuard listen port taken, and packets to other addresses forwarded.
+constexpr uint16_t kWg = kWgPort;
+constexpr bool kForward = true;
 
 const Case kCases[] = {
 	// What the relay takes.
@@ -394,6 +423,70 @@ const Case kCases[] = {
 	{"ipv6 fragment header of 4 bytes", {v6(kFragment, kNode6, cut(fragment_header(kUdp), 4))}, Stage::drop,
 	 kMalformed, {.flags = kToNode}},
 
+	// The WireGuard listen port.
+	{"ipv4 keepalive to the wireguard port", {.frame = kWgData4, .wg_port = kWg}, Stage::wg_input, 0,
+	 {.l3 = kV4, .payload_offset = kL4v4 + 8, .payload_len = 32, .dst_port = kWgPort, .proto = kUdp,
+	  .flags = kToNode}},
+	{"ipv6 transport data to the wireguard port", {.frame = kWgData6, .wg_port = kWg}, Stage::wg_input, 0,
+	 {.l3 = kV6, .payload_offset = kL4v6 + 8, .payload_len = 1436, .flags = kToNode}},
+	{"initiation", {.frame = kInitiation4, .wg_port = kWg}, Stage::wg_handshake, 0,
+	 {.payload_len = 148, .flags = kToNode}},
+	{"response", {.frame = v6(kUdp, kNode6, udp_with(kWgPort, wg_message(2, 92))), .wg_port = kWg},
+	 Stage::wg_handshake, 0, {.payload_len = 92, .flags = kToNode}},
+	{"cookie reply", {.frame = v4(kUdp, kNode4, udp_with(kWgPort, wg_message(3, 64))), .wg_port = kWg},
+	 Stage::wg_handshake, 0, {.payload_len = 64, .flags = kToNode}},
+	{"initiation a byte short", {.frame = v4(kUdp, kNode4, udp_with(kWgPort, wg_message(1, 147))), .wg_port = kWg},
+	 Stage::drop, kNotWireGuard, {.flags = kToNode}},
+	{"response a byte long", {.frame = v4(kUdp, kNode4, udp_with(kWgPort, wg_message(2, 93))), .wg_port = kWg},
+	 Stage::drop, kNotWireGuard, {.flags = kToNode}},
+	{"transport data shorter than a keepalive",
+	 {.frame = v4(kUdp, kNode4, udp_with(kWgPort, wg_message(4, 31))), .wg_port = kWg}, Stage::drop, kNotWireGuard,
+	 {.flags = kToNode}},
+	{"message type 5", {.frame = v4(kUdp, kNode4, udp_with(kWgPort, wg_message(5, 64))), .wg_port = kWg},
+	 Stage::drop, kNotWireGuard, {.flags = kToNode}},
+	{"reserved bytes not zero", {.frame = patch(kWgData4, kL4v4 + 8 + 2, {1}), .wg_port = kWg}, Stage::drop,
+	 kNotWireGuard, {.flags = kToNode}},
+	{"empty udp to the wireguard port", {.frame = v4(kUdp, kNode4, udp(kWgPort, 0)), .wg_port = kWg}, Stage::drop,
+	 kNotWireGuard, {.flags = kToNode}},
+	{"udp length short of a keepalive", {.frame = patch(kWgData4, kUdpLengthV4, be16(8 + 31)), .wg_port = kWg},
+	 Stage::drop, kNotWireGuard, {.payload_len = 31, .flags = kToNode}},
+	{"wireguard off", {.frame = kWgData4}, Stage::drop, kNotForUs, {.flags = kToNode}},
+	{"transport data to another address", {.frame = v4(kUdp, kOther4, udp_with(kWgPort, wg_message(4, 32))),
+	 .wg_port = kWg}, Stage::drop, kNotForUs},
+	{"the relay port is the relay's", {.frame = kRelay4, .wg_port = kWg}, Stage::relay, 0, {.flags = kToNode}},
+
+	// Forwarding: what is not the node's, sent to its MAC, goes to wg_output.
+	{"ipv4 udp to another address, forwarded", {.frame = kOnward4, .forward = kForward}, Stage::wg_output, 0,
+	 {.l3 = kV4, .payload_len = 16, .dst_port = 53, .proto = kUdp}},
+	{"ipv6 tcp to another address, forwarded", {.frame = kOnward6, .forward = kForward}, Stage::wg_output, 0,
+	 {.l3 = kV6, .dst_port = 443, .proto = kTcp}},
+	{"icmp to another address, forwarded", {.frame = v4(kIcmp, kOther4, icmp(8, 0, kEchoId, 8)), .forward = kForward},
+	 Stage::wg_output, 0, {.src_port = kEchoId, .icmp_type = 8}},
+	{"gre to another address, forwarded", {.frame = v4(kGre, kOther4, filler(8)), .forward = kForward},
+	 Stage::wg_output, 0, {.proto = kGre}},
+	{"ipv4 fragment to another address, forwarded marked",
+	 {.frame = patch(kOnward4, kIpv4Fragment, {0x20, 0}), .forward = kForward}, Stage::wg_output, 0,
+	 {.payload_offset = kL4v4, .flags = meta_flags::fragment}},
+	{"ipv6 fragment to another address, forwarded marked",
+	 {.frame = v6(kFragment, kOther6, fragment_header(kUdp) + udp(53, 8)), .forward = kForward}, Stage::wg_output,
+	 0, {.proto = kUdp, .flags = meta_flags::fragment}},
+	{"ipv4 fragment to the node, forwarding on", {.frame = patch(kRelay4, kIpv4Fragment, {0x20, 0}),
+	 .forward = kForward}, Stage::drop, kFragmentDrop, {.flags = kToNode}},
+	{"tcp to the node, forwarding on", {.frame = kTcp4, .forward = kForward}, Stage::drop, kNotForUs,
+	 {.flags = kToNode}},
+	{"to another host's mac", {.frame = patch(kOnward4, 0, kAnotherMac), .forward = kForward}, Stage::drop,
+	 kNotForUs},
+	{"to the broadcast mac", {.frame = patch(kOnward4, 0, kBroadcastMac), .forward = kForward}, Stage::drop,
+	 kNotForUs},
+	{"ipv6 multicast, forwarding on", {.frame = v6(kUdp, kMdns6, udp(5353, 16)), .forward = kForward}, Stage::drop,
+	 kNotForUs, {.flags = kMulticast}},
+	{"malformed, forwarding on", {.frame = patch(kOnward4, kIpv4TotalLength, be16(2000)), .forward = kForward},
+	 Stage::drop, kMalformed},
+	{"unknown ethertype, forwarding on", {.frame = ethernet(0x88cc, filler(46)), .forward = kForward}, Stage::drop,
+	 kNotForUs, {.l3 = L3::none}},
+	{"forwarding on a port with no mac known", {.frame = kOnward4, .port = kPortV4Only, .forward = kForward},
+	 Stage::drop, kNotForUs},
+
 	// Before any header is read.
 	{"port with no addresses", {kRelay4, kPortNone}, Stage::drop, kUnknownPort, {.l3 = L3::none}},
 	{"arp on a port with no addresses", {arp(), kPortNone}, Stage::drop, kUnknownPort, {.l3 = L3::none}},
@@ -402,9 +495,15 @@ const Case kCases[] = {
 	 {.l3 = L3::none}},
 };
 
-Destinations destinations(uint16_t relay_port)
+Destinations destinations(uint16_t relay_port, uint16_t wg_port = 0, bool forward = false)
 {
 	Destinations d;
+	d.wg_port = wg_port;
+	d.forward = forward;
+	// Only the port with both families has a MAC here; the ipv4-only one
+	// shows a port the table knows no MAC for.
+	d.macs.resize(kPortBoth + 1);
+	d.macs[kPortBoth] = {0x02, 0, 0, 0, 0, 0x01};
 	d.ports.resize(kPortOutOfRange);
 	PortAddrs &both = d.ports[kPortBoth];
 	both.has_ipv4 = both.has_ipv6 = true;
@@ -445,15 +544,24 @@ std::string outcome(Stage s, uint8_t reason)
 void expect_invariants(const rte_mbuf *m, Stage got, const PacketMeta &pm)
 {
 	EXPECT_EQ(got, pm.next);
-	EXPECT_TRUE(got == Stage::relay || got == Stage::control || got == Stage::drop) << to_string(got);
+	EXPECT_TRUE(got == Stage::relay || got == Stage::control || got == Stage::drop || got == Stage::wg_input ||
+		    got == Stage::wg_handshake || got == Stage::wg_output)
+		<< to_string(got);
 	if (got == Stage::drop) {
 		EXPECT_LT(pm.reason, why(ClassifyDrop::count));
 	} else if (got == Stage::control) {
 		EXPECT_EQ(pm.reason, kNeighbour);
-	} else if (got == Stage::relay) {
+	} else if (got == Stage::relay || got == Stage::wg_input || got == Stage::wg_handshake) {
 		EXPECT_EQ(pm.reason, 0);
 		EXPECT_EQ(pm.proto, kUdp);
 		EXPECT_TRUE(pm.flags & meta_flags::to_node);
+	} else if (got == Stage::wg_output) {
+		EXPECT_EQ(pm.reason, 0);
+		EXPECT_TRUE(pm.l3 == L3::ipv4 || pm.l3 == L3::ipv6);
+		EXPECT_FALSE(pm.flags & (meta_flags::to_node | meta_flags::multicast));
+	}
+	if (got == Stage::wg_input) {
+		EXPECT_GE(pm.payload_len, kWireGuardTransportMinLen);
 	}
 	EXPECT_EQ(pm.ingress_port, m->port);
 	EXPECT_LE(pm.l4_offset, rte_pktmbuf_data_len(m));
@@ -477,7 +585,7 @@ TEST(Classify, Cases)
 {
 	for (const Case &c : kCases) {
 		SCOPED_TRACE(c.name);
-		Destinations d = destinations(c.in.relay_port);
+		Destinations d = destinations(c.in.relay_port, c.in.wg_port, c.in.forward);
 		rte_mbuf *m = build(c.in);
 		ASSERT_NE(m, nullptr);
 		PacketMeta pm;
@@ -606,7 +714,7 @@ Bytes damaged(const Bytes &frame, std::mt19937 &rng)
 TEST(Classify, DamagedFramesNeverEscapeTheFrame)
 {
 	std::mt19937 rng(20221);
-	Destinations d = destinations(kRelayPort);
+	Destinations d = destinations(kRelayPort, kWgPort, kForward);
 	for (int i = 0; i < 20000; i++) {
 		const Case &seed = kCases[rng() % std::size(kCases)];
 		Bytes frame = damaged(seed.in.frame, rng);

@@ -221,11 +221,11 @@ std::vector<Case> fate_table()
 		       packet(peer6, "2001:4860::1", 0), PuntReason::ttl_exceeded, kPeerSlot),
 		dropped("IPv6 with no route", packet(peer6, "2001:4860::1", 64), IpOutDrop::no_route),
 		punted("neighbour being resolved", packet(peer, "10.1.9.9", 64), packet(peer, "10.1.9.9", 63),
-		       PuntReason::unresolved, 6),
+		       PuntReason::ip_unresolved, 6),
 		punted("neighbour unknown", packet(peer, "10.1.9.10", 64), packet(peer, "10.1.9.10", 63),
-		       PuntReason::unresolved, IpOutStage::kUnknownSlot),
+		       PuntReason::ip_unresolved, IpOutStage::kUnknownSlot),
 		punted("IPv6 neighbour unknown", packet(peer6, "fd00:2::5", 64), packet(peer6, "fd00:2::5", 63),
-		       PuntReason::unresolved, IpOutStage::kUnknownSlot, 1),
+		       PuntReason::ip_unresolved, IpOutStage::kUnknownSlot, 1),
 		injected(dropped("handed back, still unresolved", packet(peer, "10.1.9.9", 63), IpOutDrop::no_neighbour)),
 		injected(dropped("handed back, still unknown", packet(peer, "10.1.9.10", 63), IpOutDrop::no_neighbour)),
 		injected(sent("handed back, resolved: its TTL was counted before the punt",
@@ -245,7 +245,7 @@ std::vector<Case> fate_table()
 			   packet("2001:db8:1::1", "2001:db8:99::9", 64), 0, 5),
 		      "2001:db8:99::9"),
 		local(punted("built here, neighbour unknown", packet("10.1.2.1", "10.1.5.5", 64),
-			     packet("10.1.2.1", "10.1.5.5", 64), PuntReason::unresolved, IpOutStage::kUnknownSlot),
+			     packet("10.1.2.1", "10.1.5.5", 64), PuntReason::ip_unresolved, IpOutStage::kUnknownSlot),
 		      "10.1.5.5"),
 		local(dropped("built here, no route", packet("2001:db8:1::1", "2001:4860::1", 64), IpOutDrop::no_route),
 		      "2001:4860::1"),
@@ -391,7 +391,7 @@ protected:
 			auto want = std::count_if(cases.begin(), cases.end(), [&](const Case &k) { return k.drop == why; });
 			EXPECT_EQ(c.dropped(why), static_cast<uint64_t>(want)) << to_string(why);
 		}
-		for (PuntReason why : {PuntReason::ttl_exceeded, PuntReason::unresolved}) {
+		for (PuntReason why : {PuntReason::ttl_exceeded, PuntReason::ip_unresolved}) {
 			auto want = std::count_if(cases.begin(), cases.end(),
 						  [&](const Case &k) { return k.fate == Fate::punted && k.punt == why; });
 			EXPECT_EQ(c.punts(why), static_cast<uint64_t>(want)) << to_string(why);
@@ -426,7 +426,7 @@ protected:
 		EXPECT_EQ(pm.aux, k.slot) << k.name;
 		EXPECT_EQ(pm.ingress_port, kIngress) << k.name;
 		EXPECT_EQ(pm.l3_offset, 0) << k.name << ": punted with no Ethernet header";
-		if (k.punt == PuntReason::unresolved) {
+		if (k.punt == PuntReason::ip_unresolved) {
 			EXPECT_EQ(pm.tx_port, port_[k.port].port_id) << k.name;
 		}
 		EXPECT_EQ(test::mbuf_bytes(m), k.out) << k.name;

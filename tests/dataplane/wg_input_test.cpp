@@ -27,12 +27,16 @@
 #include "dataplane/wireguard/data_peer.h"
 #include "dataplane/wireguard/keypair_table.h"
 #include "dataplane/worker/counters.h"
+#include "tests/dataplane/wg_packets.h"
 #include "tests/dpdk/packet_builder.h"
 #include "tests/dpdk/ring_port.h"
 
 namespace wayport {
 namespace {
 
+using test::inner_udp;
+using test::ip4;
+using test::ip6;
 using wireguard::DataKeypair;
 using wireguard::EndpointCell;
 
@@ -47,54 +51,8 @@ constexpr uint32_t kElsewhere = 0x33333333; // peer 0, homed on worker 1
 constexpr uint32_t kExpired = 0x44444444;   // peer 1, past REJECT_AFTER_TIME
 constexpr uint32_t kUnknown = 0x55555555;
 
-AddrPort ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port = 0)
-{
-	const uint8_t ip[4] = {a, b, c, d};
-	return AddrPort::v4(ip, port);
-}
-
-AddrPort ip6(uint16_t first, uint16_t second, uint16_t last, uint16_t port = 0)
-{
-	uint8_t ip[16] = {};
-	store_be16(ip, first);
-	store_be16(ip + 2, second);
-	store_be16(ip + 14, last);
-	return AddrPort::v6(ip, port);
-}
-
 const AddrPort kNode = ip4(192, 0, 2, 1, kListenPort);
 const AddrPort kPeerEndpoint = ip4(192, 0, 2, 10, 51820);
-
-// An inner IPv4 or IPv6 packet: UDP with a payload, or an ICMP echo.
-Bytes inner_udp(const AddrPort &src, const AddrPort &dst, size_t payload_len)
-{
-	Bytes p;
-	size_t l4 = 8 + payload_len;
-	if (src.is_v4) {
-		p.resize(20 + l4);
-		p[0] = 0x45;
-		store_be16(&p[2], static_cast<uint16_t>(p.size()));
-		p[8] = 64;
-		p[9] = IPPROTO_UDP;
-		std::copy_n(src.ip4(), 4, &p[12]);
-		std::copy_n(dst.ip4(), 4, &p[16]);
-	} else {
-		p.resize(40 + l4);
-		p[0] = 0x60;
-		store_be16(&p[4], static_cast<uint16_t>(l4));
-		p[6] = IPPROTO_UDP;
-		p[7] = 64;
-		std::copy_n(src.ip.data(), 16, &p[8]);
-		std::copy_n(dst.ip.data(), 16, &p[24]);
-	}
-	size_t u = p.size() - l4;
-	store_be16(&p[u], src.port);
-	store_be16(&p[u + 2], dst.port);
-	store_be16(&p[u + 4], static_cast<uint16_t>(l4));
-	for (size_t i = 0; i < payload_len; i++)
-		p[u + 8 + i] = static_cast<uint8_t>(i * 7);
-	return p;
-}
 
 Bytes inner_echo4(const AddrPort &src, const AddrPort &dst)
 {
@@ -108,19 +66,6 @@ Bytes inner_echo4(const AddrPort &src, const AddrPort &dst)
 	p[20] = 8;  // echo request
 	store_be16(&p[24], 0x4242);
 	return p;
-}
-
-// The transport message a peer sends: padded to 16, sealed with key.
-Bytes seal(const uint8_t *key, uint32_t receiver, uint64_t counter, const Bytes &inner)
-{
-	Bytes m(16 + wg_padded_len(inner.size()) + 16, 0);
-	m[0] = 4;
-	store_le32(&m[4], receiver);
-	store_le64(&m[8], counter);
-	std::copy(inner.begin(), inner.end(), m.begin() + 16);
-	size_t len = wg_padded_len(inner.size());
-	EXPECT_EQ(sodium_wg_encrypt(key, counter, &m[16], len, &m[16 + len]), AeadStatus::ok);
-	return m;
 }
 
 enum class Fate { forwarded, to_host, handoff, keepalive, dropped };
@@ -240,7 +185,7 @@ protected:
 		test::Frame f;
 		f.src = from;
 		f.dst = kNode;
-		f.payload = seal(key_of(c.receiver), c.receiver, c.counter, plain);
+		f.payload = test::seal_transport(key_of(c.receiver), c.receiver, c.counter, plain);
 		if (c.tamper)
 			f.payload[20] ^= 1;
 		rte_mbuf *m = test::build_udp(test::test_pool(), f);

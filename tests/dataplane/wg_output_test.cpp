@@ -32,12 +32,17 @@
 #include "dataplane/wireguard/keypair_table.h"
 #include "dataplane/wireguard/message_limits.h"
 #include "dataplane/worker/counters.h"
+#include "tests/dataplane/wg_packets.h"
 #include "tests/dpdk/packet_builder.h"
 #include "tests/dpdk/ring_port.h"
 
 namespace wayport {
 namespace {
 
+using test::hop;
+using test::ip4;
+using test::ip6;
+using test::set_ipv4_checksum;
 using wireguard::DataKeypair;
 using wireguard::DataPeer;
 
@@ -45,21 +50,6 @@ constexpr unsigned kWorker = 0;
 constexpr uint64_t kNow = 1'000'000;
 constexpr uint16_t kListenPort = 51820;
 constexpr uint16_t kMtu = 1420;
-
-AddrPort ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port = 0)
-{
-	const uint8_t ip[4] = {a, b, c, d};
-	return AddrPort::v4(ip, port);
-}
-
-AddrPort ip6(uint16_t first, uint16_t second, uint16_t last, uint16_t port = 0)
-{
-	uint8_t ip[16] = {};
-	store_be16(ip, first);
-	store_be16(ip + 2, second);
-	store_be16(ip + 14, last);
-	return AddrPort::v6(ip, port);
-}
 
 // The node's one port: 192.0.2.1/24 with a default gateway, and
 // 2001:db8::1/64 with none, so IPv6 beyond the link has no route.
@@ -93,43 +83,10 @@ AddrPort tunnel6(uint32_t slot, uint16_t port = 4000)
 	return ip6(0xfd99, 0, static_cast<uint16_t>(10 + slot), port);
 }
 
-// rte_raw_cksum sums the header as it lies in memory, so its complement
-// goes back the same way, not byte-swapped.
-void set_ipv4_checksum(Bytes &p)
-{
-	p[10] = p[11] = 0;
-	uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(p.data(), 20));
-	std::memcpy(&p[10], &sum, 2);
-}
-
 // An inner IPv4 or IPv6 UDP packet of exactly total_len bytes.
 Bytes inner_udp(const AddrPort &src, const AddrPort &dst, size_t total_len)
 {
-	size_t l3 = src.is_v4 ? 20 : 40;
-	Bytes p(total_len, 0);
-	size_t l4 = total_len - l3;
-	if (src.is_v4) {
-		p[0] = 0x45;
-		store_be16(&p[2], static_cast<uint16_t>(total_len));
-		p[8] = 64;
-		p[9] = IPPROTO_UDP;
-		std::copy_n(src.ip4(), 4, &p[12]);
-		std::copy_n(dst.ip4(), 4, &p[16]);
-		set_ipv4_checksum(p);
-	} else {
-		p[0] = 0x60;
-		store_be16(&p[4], static_cast<uint16_t>(l4));
-		p[6] = IPPROTO_UDP;
-		p[7] = 64;
-		std::copy_n(src.ip.data(), 16, &p[8]);
-		std::copy_n(dst.ip.data(), 16, &p[24]);
-	}
-	store_be16(&p[l3], src.port);
-	store_be16(&p[l3 + 2], dst.port);
-	store_be16(&p[l3 + 4], static_cast<uint16_t>(l4));
-	for (size_t i = l3 + 8; i < total_len; i++)
-		p[i] = static_cast<uint8_t>(i * 13);
-	return p;
+	return test::inner_udp(src, dst, total_len - (src.is_v4 ? 20 : 40) - 8);
 }
 
 enum class Fate { sealed, handoff, staged, ttl_exceeded, dropped };
@@ -144,19 +101,6 @@ struct Case {
 	uint16_t tailroom = 0;               // non-zero: the mbuf has only this much room after the packet
 	bool injected = false;               // handed back by the control thread after staging
 };
-
-// The packet as this node forwards it: TTL or hop limit one less, the IPv4
-// header checksum computed afresh.
-Bytes hop(Bytes p)
-{
-	if (p[0] >> 4 == 4) {
-		p[8]--;
-		set_ipv4_checksum(p);
-	} else {
-		p[7]--;
-	}
-	return p;
-}
 
 Bytes with_ttl(Bytes p, uint8_t ttl)
 {

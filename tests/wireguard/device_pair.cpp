@@ -1,5 +1,7 @@
 #include "tests/wireguard/device_pair.h"
 
+#include <gtest/gtest.h>
+
 namespace wayport::wireguard::test {
 
 namespace {
@@ -43,7 +45,7 @@ Bytes ipv4_packet(uint8_t src, uint8_t dst, size_t len, uint8_t fill)
 	return p;
 }
 
-DevicePair::DevicePair(std::chrono::seconds a_keepalive, std::chrono::seconds b_keepalive)
+DevicePair::DevicePair(std::chrono::seconds a_keepalive, std::chrono::seconds b_keepalive, PairMode mode)
 	: now(Clock::time_point(std::chrono::hours(100))),
 	  random32([] {
 		  // Distinct indexes, zero jitter (index % 334 == 0 would give it):
@@ -51,23 +53,76 @@ DevicePair::DevicePair(std::chrono::seconds a_keepalive, std::chrono::seconds b_
 		  static uint32_t n = 0;
 		  return n += 334;
 	  }),
-	  a(key_a(), DeviceOptions{[this] { return wall_now(); }, [this] { return random32(); }, {}}),
-	  b(key_b(), DeviceOptions{[this] { return wall_now(); }, [this] { return random32(); }, {}}),
-	  addr_a(AddrPort::v4(kIpA, 51820)), addr_b(AddrPort::v4(kIpB, 51820))
+	  a(key_a(), DeviceOptions{[this] { return wall_now(); }, [this] { return random32(); }, {}, mode.a_external}),
+	  b(key_b(), DeviceOptions{[this] { return wall_now(); }, [this] { return random32(); }, {}, mode.b_external}),
+	  addr_a(AddrPort::v4(kIpA, 51820)), addr_b(AddrPort::v4(kIpB, 51820)), mode(mode)
 {
-	a_peer = *a.add_peer({key_b().public_key(), {}, addr_b, a_keepalive}, now).value;
-	b_peer = *b.add_peer({key_a().public_key(), {}, addr_a, b_keepalive}, now).value;
+	a_peer = *a.add_peer({key_b().public_key(), {}, addr_b, a_keepalive, mode.roaming}, now).value;
+	b_peer = *b.add_peer({key_a().public_key(), {}, addr_a, b_keepalive, mode.roaming}, now).value;
 }
 
 void DevicePair::collect(bool from_a, const std::function<void(Output &)> &call)
 {
 	Output out;
 	call(out);
-	for (auto &d : out.datagrams)
+	const bool external = from_a ? mode.a_external : mode.b_external;
+	for (auto &d : out.datagrams) {
+		device_transport += external && wireguard_type(d.bytes) == WireGuardType::transport;
 		in_flight.push_back({from_a, std::move(d)});
+	}
 	auto &delivered = from_a ? delivered_a : delivered_b;
 	for (auto &p : out.packets)
 		delivered.push_back(std::move(p));
+	if (!external) {
+		EXPECT_TRUE(out.events.empty() && out.to_seal.empty()) << "only the external data path has these";
+		return;
+	}
+	(from_a ? workers_a : workers_b).apply(out);
+	auto &log = from_a ? to_seal_a : to_seal_b;
+	for (auto &t : out.to_seal) {
+		// Refused only when the Device's keypair and the workers' disagree,
+		// which no test should see: a real worker would punt it back.
+		EXPECT_TRUE(seal(from_a, t.inner)) << "the workers could not seal what the Device handed them";
+		log.push_back(std::move(t));
+	}
+	if (auto_report && !out.to_seal.empty())
+		report(from_a);
+}
+
+void DevicePair::send(bool from_a, ByteSpan packet)
+{
+	Device &d = from_a ? a : b;
+	const PeerId peer = from_a ? a_peer : b_peer;
+	if ((from_a ? mode.a_external : mode.b_external) && seal(from_a, packet)) {
+		if (auto_report)
+			report(from_a);
+		return;
+	}
+	collect(from_a, [&](Output &o) { d.send(peer, packet, now, o); });
+}
+
+bool DevicePair::seal(bool from_a, ByteSpan inner)
+{
+	WorkerDouble &w = from_a ? workers_a : workers_b;
+	const PeerId peer = from_a ? a_peer : b_peer;
+	std::optional<Bytes> msg = w.seal(peer, inner, now);
+	if (!msg)
+		return false;
+	in_flight.push_back({from_a, {from_a ? addr_b : addr_a, std::move(*msg)}});
+	// The control thread takes a rekey request as DataLink does.
+	if (std::exchange(w.wants_handshake[peer], false)) {
+		Device &d = from_a ? a : b;
+		collect(from_a, [&](Output &o) { d.initiate(peer, now, o); });
+	}
+	return true;
+}
+
+void DevicePair::report(bool from_a)
+{
+	Device &d = from_a ? a : b;
+	const PeerId peer = from_a ? a_peer : b_peer;
+	const DataActivity activity = (from_a ? workers_a : workers_b).take_activity(peer);
+	collect(from_a, [&](Output &o) { d.data_path_activity(peer, activity, now, o); });
 }
 
 void DevicePair::advance(Clock::duration d)
@@ -104,11 +159,25 @@ void DevicePair::deliver_all()
 
 void DevicePair::inject_to_a(ByteSpan bytes)
 {
+	if (mode.a_external && wireguard_type(bytes) == WireGuardType::transport) {
+		if (std::optional<InnerPacket> p = workers_a.open(bytes, now); p && !p->bytes.empty())
+			delivered_a.push_back(std::move(*p));
+		if (auto_report)
+			report(true);
+		return;
+	}
 	collect(true, [&](Output &o) { a.receive(bytes, addr_b, now, o); });
 }
 
 void DevicePair::inject_to_b(ByteSpan bytes)
 {
+	if (mode.b_external && wireguard_type(bytes) == WireGuardType::transport) {
+		if (std::optional<InnerPacket> p = workers_b.open(bytes, now); p && !p->bytes.empty())
+			delivered_b.push_back(std::move(*p));
+		if (auto_report)
+			report(false);
+		return;
+	}
 	collect(false, [&](Output &o) { b.receive(bytes, addr_a, now, o, b_load); });
 }
 

@@ -1,0 +1,200 @@
+#include "controlplane/tunnel/tables.h"
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace wayport::tunnel {
+
+namespace {
+
+// Rules and tbl8 groups for a table of n prefixes of a family, with room
+// for as many again at run time. A prefix longer than /24 takes a tbl8
+// group in rte_lpm, and an IPv6 one up to one per 8 bits past 24 (13 for a
+// /128 in a /24 of its own); 64 is the floor either way.
+PrefixTableConfig prefix_sizes(uint32_t v4, uint32_t v6)
+{
+	PrefixTableConfig c;
+	c.max_rules4 = std::max<uint32_t>(64, 2 * v4);
+	c.tbl8_groups4 = std::max<uint32_t>(64, 2 * v4);
+	c.max_rules6 = std::max<uint32_t>(64, 2 * v6);
+	c.tbl8_groups6 = std::max<uint32_t>(64, 2 * 13 * v6);
+	return c;
+}
+
+std::string ring_error(const std::string &name)
+{
+	return "cannot create ring " + name + ": " + rte_strerror(rte_errno) +
+	       "; give EAL more memory with -m";
+}
+
+} // namespace
+
+Prefix to_table_prefix(const config::Prefix &p)
+{
+	auto len = static_cast<uint8_t>(p.len);
+	return p.addr.is_v4 ? Prefix::v4(p.addr.ip4(), len) : Prefix::v6(p.addr.ip.data(), len);
+}
+
+std::unique_ptr<Tables> Tables::create(const config::Config &cfg, const std::vector<Port> &ports, unsigned workers,
+				       Qsbr &qsbr, const NeighbourSlots &slots, const TableSizes &sizes,
+				       std::string &error)
+{
+	std::unique_ptr<Tables> t(new Tables(qsbr));
+	if (!t->build(cfg, ports, workers, qsbr, slots, sizes, error))
+		return nullptr;
+	return t;
+}
+
+bool Tables::build(const config::Config &cfg, const std::vector<Port> &ports, unsigned workers, Qsbr &qsbr,
+		   const NeighbourSlots &slots, const TableSizes &sizes, std::string &error)
+{
+	const config::Wireguard &wg = *cfg.wireguard;
+	peer_count_ = static_cast<uint32_t>(wg.peers.size());
+	if (peer_count_ > sizes.max_peers) {
+		error = "wireguard.peers: " + std::to_string(peer_count_) + " peers, more than the " +
+			std::to_string(sizes.max_peers) + " the data plane is sized for";
+		return false;
+	}
+	uint32_t v4 = 0, v6 = 0;
+	for (const config::WireguardPeer &p : wg.peers)
+		for (const config::Prefix &a : p.allowed_ips)
+			(a.addr.is_v4 ? v4 : v6)++;
+
+	if (!(keypairs_ = wireguard::KeypairTable::create(qsbr, sizes.max_peers * sizes.keypairs_per_peer, error))) {
+		error = "the WireGuard keypair table: " + error;
+		return false;
+	}
+	if (!(neighbour_index_ = NeighbourIndex::create(qsbr, sizes.neighbours, error))) {
+		error = "the neighbour index: " + error;
+		return false;
+	}
+	peers_ = std::make_unique<wireguard::DataPeerTable>(sizes.max_peers);
+	uint32_t route_v4 = 0, route_v6 = 0;
+	for (const config::Route &r : cfg.routes)
+		(r.prefix.addr.is_v4 ? route_v4 : route_v6)++;
+	try {
+		allowed_ = std::make_unique<PrefixTable>(qsbr, reclaimer_, prefix_sizes(v4, v6));
+		FibConfig fib_config;
+		fib_config.next_hops = sizes.fib_next_hops;
+		// Connected prefixes and a default route per port and family, then
+		// the static routes.
+		fib_config.prefixes = prefix_sizes(2 * static_cast<uint32_t>(ports.size()) + route_v4,
+						   2 * static_cast<uint32_t>(ports.size()) + route_v6);
+		fib_ = std::make_unique<Fib>(qsbr, fib_config);
+	} catch (const std::bad_alloc &) {
+		error = "cannot allocate the allowed-IPs table or the FIB (about 64 MiB per table and family): "
+			"give EAL more memory with -m";
+		return false;
+	}
+
+	for (uint32_t slot = 0; slot < peer_count_; slot++) {
+		const config::WireguardPeer &p = wg.peers[slot];
+		for (const config::Prefix &a : p.allowed_ips) {
+			if (PrefixResult r = allowed_->add(to_table_prefix(a), slot); r != PrefixResult::ok) {
+				error = "wireguard.peers[" + std::to_string(slot) + "].allowed_ips: " + a.to_string() +
+					": " + prefix_result_name(r);
+				return false;
+			}
+		}
+	}
+
+	std::vector<FibRoute> routes;
+	for (const config::Route &r : cfg.routes) {
+		FibRoute fr;
+		fr.prefix = to_table_prefix(r.prefix);
+		fr.via = r.via;
+		for (size_t i = 0; i < cfg.ports.size() && i < ports.size(); i++)
+			if (cfg.ports[i].name == r.port)
+				fr.port = ports[i].port_id;
+		routes.push_back(fr);
+	}
+	if (FibResult r = fib_->build(ports, routes); r != FibResult::ok) {
+		error = std::string("routes: the FIB refused them: ") + to_string(r);
+		return false;
+	}
+	egress_ = egress_view(ports);
+
+	input_.keypairs = keypairs_.get();
+	input_.allowed_ips = allowed_.get();
+	input_.peers = peers_.get();
+	// The first address of each family is the one inner packets to the
+	// node are recognised by.
+	for (const config::IpPrefix &a : wg.addresses) {
+		if (a.addr.is_v4 && !input_.tunnel.has_ipv4) {
+			std::memcpy(input_.tunnel.ipv4, a.addr.ip4(), 4);
+			input_.tunnel.has_ipv4 = true;
+		} else if (!a.addr.is_v4 && !input_.tunnel.has_ipv6) {
+			std::memcpy(input_.tunnel.ipv6, a.addr.ip.data(), 16);
+			input_.tunnel.has_ipv6 = true;
+		}
+	}
+	output_.allowed_ips = allowed_.get();
+	output_.peers = peers_.get();
+	output_.fib = fib_.get();
+	output_.ports = &egress_;
+	output_.listen_port = wg.listen_port;
+	output_.mtu = static_cast<uint16_t>(wg.mtu);
+	ip_out_.fib = fib_.get();
+	ip_out_.neighbours = neighbour_index_.get();
+	ip_out_.slots = &slots;
+	ip_out_.ports = &egress_;
+
+	shared_.input = &input_;
+	shared_.output = &output_;
+	shared_.ip_out = &ip_out_;
+	shared_.listen_port = wg.listen_port;
+	shared_.workers = workers;
+	return make_rings(workers, sizes, error);
+}
+
+bool Tables::make_rings(unsigned workers, const TableSizes &sizes, std::string &error)
+{
+	auto socket = static_cast<int>(rte_socket_id());
+	for (unsigned w = 0; w < workers; w++) {
+		// One producer, the worker; any number of handshake threads take.
+		std::string name = "wayport_hs" + std::to_string(w);
+		rte_ring *r = rte_ring_create(name.c_str(), sizes.handshake_ring, socket, RING_F_SP_ENQ);
+		if (!r) {
+			error = ring_error(name);
+			return false;
+		}
+		shared_.handshake.push_back(r);
+	}
+	shared_.handoff.assign(static_cast<size_t>(workers) * workers, nullptr);
+	for (unsigned from = 0; from < workers; from++) {
+		for (unsigned to = 0; to < workers; to++) {
+			if (from == to)
+				continue;
+			std::string name = "wayport_ho" + std::to_string(from) + "_" + std::to_string(to);
+			rte_ring *r = rte_ring_create(name.c_str(), sizes.handoff_ring, socket,
+						      RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!r) {
+				error = ring_error(name);
+				return false;
+			}
+			shared_.handoff[from * workers + to] = r;
+		}
+	}
+	return true;
+}
+
+Tables::~Tables()
+{
+	// The workers are stopped: whatever is still on a ring is ours to free.
+	std::vector<rte_ring *> rings = shared_.handshake;
+	rings.insert(rings.end(), shared_.handoff.begin(), shared_.handoff.end());
+	for (rte_ring *r : rings) {
+		if (!r)
+			continue;
+		void *m;
+		while (rte_ring_dequeue(r, &m) == 0)
+			rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+		rte_ring_free(r);
+	}
+}
+
+} // namespace wayport::tunnel

@@ -1,0 +1,522 @@
+// WireGuard through a whole worker: frames go in through real net_ring
+// ports, run the graph (classify, wg_input, wg_output, ip_out, output) and
+// come out of the ports' TX, the punt ring, the handshake ring or another
+// worker's handoff ring, where they are read back the way a peer or a
+// LAN host reads them.
+//
+// The node: port "wan" 192.0.2.1/24 (peers' endpoints on it), port "lan"
+// 10.0.0.1/24 (a host, 10.0.0.5, whose MAC is known; 10.0.0.6, whose is
+// not), tunnel address 10.99.0.1. Peers, by slot: 0 at 192.0.2.10
+// (10.99.0.2), 1 at 192.0.2.11 (10.99.0.3), 2 with no keypair yet
+// (10.99.0.4), 3 homed on worker 1 (10.99.0.5).
+#include <gtest/gtest.h>
+
+#include <rte_ring.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/tables/fib.h"
+#include "dataplane/tables/neighbour_index.h"
+#include "dataplane/tables/prefix_table.h"
+#include "dataplane/wireguard/keypair_table.h"
+#include "dataplane/worker/worker.h"
+#include "tests/dataplane/wg_packets.h"
+#include "tests/dpdk/packet_builder.h"
+#include "tests/dpdk/ring_port.h"
+
+namespace wayport {
+namespace {
+
+using test::hop;
+using test::inner_udp;
+using test::ip4;
+using wireguard::DataKeypair;
+using wireguard::DataPeer;
+
+constexpr uint16_t kListenPort = 51820;
+constexpr uint32_t kPeers = 4;
+constexpr uint32_t kUnkeyed = 2;
+constexpr uint32_t kOnWorker1 = 3;
+
+const AddrPort kWan = ip4(192, 0, 2, 1);
+const AddrPort kLan = ip4(10, 0, 0, 1);
+const AddrPort kLanHost = ip4(10, 0, 0, 5, 3000);
+const AddrPort kLanUnresolved = ip4(10, 0, 0, 6, 3000);
+const AddrPort kTunnelNode = ip4(10, 99, 0, 1);
+const std::array<uint8_t, 6> kWanMac = {0x02, 0, 0, 0, 0, 0x01};
+const std::array<uint8_t, 6> kLanMac = {0x02, 0, 0, 0, 0, 0x02};
+const std::array<uint8_t, 6> kLanHostMac = {0x02, 0, 0, 0, 0, 0xb5};
+
+AddrPort endpoint_of(uint32_t slot)
+{
+	return ip4(192, 0, 2, static_cast<uint8_t>(10 + slot), kListenPort);
+}
+AddrPort tunnel_of(uint32_t slot, uint16_t port = 4000)
+{
+	return ip4(10, 99, 0, static_cast<uint8_t>(2 + slot), port);
+}
+std::array<uint8_t, 6> endpoint_mac(uint32_t slot)
+{
+	return {0x02, 0, 0, 0, 0xa0, static_cast<uint8_t>(slot)};
+}
+// Our index for the peer's packets, and the peer's for ours.
+uint32_t local_index(uint32_t slot)
+{
+	return 0x1000 + slot;
+}
+uint32_t remote_index(uint32_t slot)
+{
+	return 0x2000 + slot;
+}
+
+class WgWorkerTest : public testing::Test {
+protected:
+	void SetUp() override
+	{
+		std::string name = "wgw" + std::to_string(serial_++);
+		wan_ = test::RingPort::create(name + "w", test::test_pool());
+		lan_ = test::RingPort::create(name + "l", test::test_pool());
+		ports_ = {port(wan_.port_id, kWan, kWanMac), port(lan_.port_id, kLan, kLanMac)};
+		egress_ = egress_view(ports_);
+
+		PrefixTableConfig small;
+		small.max_rules4 = small.max_rules6 = 64;
+		small.tbl8_groups4 = small.tbl8_groups6 = 16;
+		allowed_ = std::make_unique<PrefixTable>(qsbr_, reclaimer_, small);
+		FibConfig fib_config;
+		fib_config.next_hops = 16;
+		fib_config.prefixes = small;
+		fib_ = std::make_unique<Fib>(qsbr_, fib_config);
+		ASSERT_EQ(fib_->build(ports_, {}), FibResult::ok);
+		std::string error;
+		keypairs_ = wireguard::KeypairTable::create(qsbr_, 16, error);
+		ASSERT_TRUE(keypairs_) << error;
+		neighbour_index_ = NeighbourIndex::create(qsbr_, 16, error);
+		ASSERT_TRUE(neighbour_index_) << error;
+
+		uint32_t slot_of_neighbour = 0;
+		for (uint32_t p = 0; p < kPeers; p++) {
+			ASSERT_EQ(allowed_->add(Prefix::v4(tunnel_of(p).ip4(), 32), p), PrefixResult::ok);
+			peers_[p].home_worker.store(p == kOnWorker1 ? 1 : 0);
+			peers_[p].endpoint.store(endpoint_of(p));
+			add_neighbour(wan_.port_id, endpoint_of(p), slot_of_neighbour++, endpoint_mac(p).data());
+			if (p != kUnkeyed)
+				give_keypair(p);
+		}
+		add_neighbour(lan_.port_id, kLanHost, slot_of_neighbour++, kLanHostMac.data());
+		add_neighbour(lan_.port_id, kLanUnresolved, slot_of_neighbour++, nullptr);
+
+		input_ = {keypairs_.get(), allowed_.get(), &peers_, {}};
+		input_.tunnel.has_ipv4 = true;
+		std::memcpy(input_.tunnel.ipv4, kTunnelNode.ip4(), 4);
+		output_ = {allowed_.get(), &peers_, fib_.get(), &egress_, kListenPort, 1420};
+		ip_out_ = {fib_.get(), neighbour_index_.get(), &slots_, &egress_};
+
+		for (unsigned w = 0; w < 2; w++) {
+			punt_[w] = ring(name + "p" + std::to_string(w));
+			inject_[w] = ring(name + "i" + std::to_string(w));
+			wg_.handshake.push_back(ring(name + "h" + std::to_string(w)));
+		}
+		wg_.handoff = {nullptr, ring(name + "o01"), ring(name + "o10"), nullptr};
+		wg_.input = &input_;
+		wg_.output = &output_;
+		wg_.ip_out = &ip_out_;
+		wg_.listen_port = kListenPort;
+		wg_.workers = 2;
+
+		shared_.qsbr = &qsbr_;
+		shared_.neighbours = &slots_;
+		shared_.ports = egress_;
+		shared_.wireguard = &wg_;
+		for (unsigned w = 0; w < 2; w++)
+			workers_[w] = std::make_unique<Worker>(
+				w, shared_, std::vector<RxQueue>{{wan_.port_id, 0}, {lan_.port_id, 0}}, 0, punt_[w], 32,
+				inject_[w]);
+		in_use_ = rte_mempool_in_use_count(test::test_pool());
+	}
+
+	void TearDown() override
+	{
+		workers_[0].reset();
+		workers_[1].reset();
+		std::vector<rte_ring *> rings = {punt_[0], punt_[1], inject_[0], inject_[1]};
+		rings.insert(rings.end(), wg_.handshake.begin(), wg_.handshake.end());
+		rings.insert(rings.end(), wg_.handoff.begin(), wg_.handoff.end());
+		for (rte_ring *r : rings) {
+			if (!r)
+				continue;
+			void *m;
+			while (rte_ring_dequeue(r, &m) == 0)
+				rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+			rte_ring_free(r);
+		}
+		for (rte_mbuf *m : wan_.sent())
+			rte_pktmbuf_free(m);
+		for (rte_mbuf *m : lan_.sent())
+			rte_pktmbuf_free(m);
+		wan_.destroy();
+		lan_.destroy();
+	}
+
+	static Port port(uint16_t id, const AddrPort &ip, const std::array<uint8_t, 6> &mac)
+	{
+		Port p;
+		p.port_id = id;
+		std::memcpy(p.mac.addr_bytes, mac.data(), 6);
+		p.ipv4 = ip;
+		p.ipv4_prefix = 24;
+		return p;
+	}
+
+	static rte_ring *ring(const std::string &name)
+	{
+		rte_ring *r = rte_ring_create(name.c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		EXPECT_NE(r, nullptr) << name;
+		return r;
+	}
+
+	void add_neighbour(uint16_t port_id, const AddrPort &ip, uint32_t slot, const uint8_t *mac)
+	{
+		ASSERT_EQ(neighbour_index_->add(port_id, ip_only(ip), slot), NeighbourIndexResult::ok);
+		if (mac)
+			slots_.set(slot, mac);
+	}
+
+	static std::array<uint8_t, 32> key(uint32_t slot, uint8_t which)
+	{
+		std::array<uint8_t, 32> k;
+		for (size_t i = 0; i < k.size(); i++)
+			k[i] = static_cast<uint8_t>(slot * 31 + which * 101 + i);
+		return k;
+	}
+	// What we send with is what the peer receives with, and the reverse.
+	static std::array<uint8_t, 32> send_key(uint32_t slot) { return key(slot, 1); }
+	static std::array<uint8_t, 32> receive_key(uint32_t slot) { return key(slot, 2); }
+
+	void give_keypair(uint32_t slot)
+	{
+		auto kp = std::make_unique<DataKeypair>();
+		kp->local_index = local_index(slot);
+		kp->remote_index = remote_index(slot);
+		kp->peer = slot;
+		kp->home_worker = static_cast<uint16_t>(peers_[slot].home_worker.load());
+		kp->reject_after_tsc = UINT64_MAX;
+		std::memcpy(kp->send_key, send_key(slot).data(), 32);
+		std::memcpy(kp->receive_key, receive_key(slot).data(), 32);
+		DataKeypair *raw = kp.get();
+		ASSERT_EQ(keypairs_->publish(std::move(kp)), wireguard::KeypairTableError::none);
+		peers_[slot].send_keypair.store(raw);
+	}
+
+	// The peer in slot sends inner to the node, from its endpoint.
+	void from_peer(uint32_t slot, const Bytes &inner, uint64_t counter = 0)
+	{
+		test::Frame f;
+		std::memcpy(f.dst_mac, kWanMac.data(), 6);
+		f.src = endpoint_of(slot);
+		f.dst = AddrPort::v4(kWan.ip4(), kListenPort);
+		f.payload = test::seal_transport(receive_key(slot).data(), local_index(slot), counter, inner);
+		wan_.inject(test::build_udp(test::test_pool(), f));
+	}
+
+	// A LAN host sends inner, an IPv4 packet, to the node's LAN MAC.
+	void from_lan(const Bytes &inner)
+	{
+		Bytes frame(kLanMac.begin(), kLanMac.end());
+		frame.insert(frame.end(), kLanHostMac.begin(), kLanHostMac.end());
+		frame.push_back(0x08);
+		frame.push_back(0x00);
+		frame.insert(frame.end(), inner.begin(), inner.end());
+		lan_.inject(test::build_raw(test::test_pool(), frame, lan_.port_id));
+	}
+
+	// The frames a port sent, whole; freed.
+	static std::vector<Bytes> sent(test::RingPort &p)
+	{
+		std::vector<Bytes> out;
+		for (rte_mbuf *m : p.sent()) {
+			out.push_back(test::mbuf_bytes(m));
+			rte_pktmbuf_free(m);
+		}
+		return out;
+	}
+
+	// What a peer makes of a frame the WAN port sent it: addressed from
+	// the listen port to its endpoint and MAC, and sealed under our send key.
+	std::optional<test::Transport> opened_by(uint32_t slot, const Bytes &frame)
+	{
+		EXPECT_TRUE(std::equal(kWanMac.begin(), kWanMac.end(), frame.begin() + 6)) << "source MAC";
+		const std::array<uint8_t, 6> mac = endpoint_mac(slot);
+		EXPECT_TRUE(std::equal(mac.begin(), mac.end(), frame.begin())) << "destination MAC";
+		rte_mbuf *m = test::build_raw(test::test_pool(), frame);
+		test::Received r;
+		bool ok = test::read_udp(m, r);
+		rte_pktmbuf_free(m);
+		EXPECT_TRUE(ok) << to_hex(frame);
+		EXPECT_EQ(r.src, AddrPort::v4(kWan.ip4(), kListenPort)) << r.src.to_string();
+		EXPECT_EQ(r.dst, endpoint_of(slot)) << r.dst.to_string();
+		auto t = test::open_transport(send_key(slot).data(), r.payload);
+		if (t) {
+			EXPECT_EQ(t->receiver, remote_index(slot));
+		}
+		return t;
+	}
+
+	// The inner packet a frame the LAN port sent carries, checking its
+	// Ethernet header.
+	static Bytes to_lan_host(const Bytes &frame)
+	{
+		EXPECT_TRUE(std::equal(kLanHostMac.begin(), kLanHostMac.end(), frame.begin())) << "destination MAC";
+		EXPECT_TRUE(std::equal(kLanMac.begin(), kLanMac.end(), frame.begin() + 6)) << "source MAC";
+		return Bytes(frame.begin() + 14, frame.end());
+	}
+
+	static std::vector<rte_mbuf *> drain(rte_ring *r)
+	{
+		std::vector<rte_mbuf *> out;
+		void *m;
+		while (rte_ring_dequeue(r, &m) == 0)
+			out.push_back(static_cast<rte_mbuf *>(m));
+		return out;
+	}
+
+	const WorkerCounters &counters(unsigned w) const { return workers_[w]->counters(); }
+
+	void expect_nothing_leaked()
+	{
+		EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use_) << "a packet was lost or leaked";
+	}
+
+	test::RingPort wan_, lan_;
+	std::vector<Port> ports_;
+	std::vector<EgressPort> egress_;
+	Qsbr qsbr_{2};
+	Reclaimer reclaimer_{qsbr_};
+	std::unique_ptr<PrefixTable> allowed_;
+	std::unique_ptr<Fib> fib_;
+	std::unique_ptr<wireguard::KeypairTable> keypairs_;
+	std::unique_ptr<NeighbourIndex> neighbour_index_;
+	NeighbourSlots slots_{16};
+	wireguard::DataPeerTable peers_{kPeers};
+	WgInputShared input_;
+	WgOutputShared output_;
+	IpOutShared ip_out_;
+	WireGuardShared wg_;
+	DataplaneShared shared_;
+	rte_ring *punt_[2] = {}, *inject_[2] = {};
+	std::unique_ptr<Worker> workers_[2];
+	unsigned in_use_ = 0;
+	static inline unsigned serial_ = 0;
+};
+
+TEST_F(WgWorkerTest, TunnelToLanHost)
+{
+	Bytes inner = inner_udp(tunnel_of(0), kLanHost, 100);
+	from_peer(0, inner);
+	workers_[0]->poll();
+	std::vector<Bytes> out = sent(lan_);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(to_lan_host(out[0]), hop(inner)) << "the inner packet, one hop on";
+	EXPECT_TRUE(sent(wan_).empty());
+	EXPECT_EQ(peers_[0].rx_packets.get(), 1u);
+	EXPECT_EQ(counters(0).stage_packets[size_t(CountedStage::wg_input)].get(), 1u);
+	EXPECT_EQ(counters(0).stage_packets[size_t(CountedStage::ip_out)].get(), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, LanHostToPeer)
+{
+	Bytes inner = inner_udp(kLanHost, tunnel_of(1), 200);
+	from_lan(inner);
+	workers_[0]->poll();
+	std::vector<Bytes> out = sent(wan_);
+	ASSERT_EQ(out.size(), 1u);
+	auto t = opened_by(1, out[0]);
+	ASSERT_TRUE(t) << "sealed under the peer's key";
+	EXPECT_EQ(t->counter, 0u);
+	Bytes want = hop(inner);
+	want.resize(wg_padded_len(want.size()), 0);
+	EXPECT_EQ(t->plain, want);
+	EXPECT_EQ(peers_[1].tx_packets.get(), 1u);
+	EXPECT_TRUE(sent(lan_).empty());
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, PeerToPeerThroughTheNode)
+{
+	Bytes inner = inner_udp(tunnel_of(0), tunnel_of(1), 64);
+	from_peer(0, inner);
+	workers_[0]->poll();
+	std::vector<Bytes> out = sent(wan_);
+	ASSERT_EQ(out.size(), 1u);
+	auto t = opened_by(1, out[0]);
+	ASSERT_TRUE(t);
+	Bytes want = hop(inner);
+	want.resize(wg_padded_len(want.size()), 0);
+	EXPECT_EQ(t->plain, want) << "decrypted from peer 0, sealed again for peer 1";
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, InnerPacketToTheNodeGoesToTheHostStack)
+{
+	Bytes inner = inner_udp(tunnel_of(0), AddrPort::v4(kTunnelNode.ip4(), 7), 8);
+	from_peer(0, inner);
+	workers_[0]->poll();
+	std::vector<rte_mbuf *> punted = drain(punt_[0]);
+	ASSERT_EQ(punted.size(), 1u);
+	EXPECT_EQ(meta(punted[0]).reason, uint8_t(PuntReason::wg_host));
+	EXPECT_EQ(meta(punted[0]).aux, 0u) << "the peer's slot";
+	EXPECT_EQ(test::mbuf_bytes(punted[0]), inner);
+	rte_pktmbuf_free(punted[0]);
+	EXPECT_EQ(counters(0).punted[size_t(PuntReason::wg_host)].get(), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, HandshakeMessagesGoToTheHandshakeRing)
+{
+	test::Frame f;
+	std::memcpy(f.dst_mac, kWanMac.data(), 6);
+	f.src = endpoint_of(0);
+	f.dst = AddrPort::v4(kWan.ip4(), kListenPort);
+	f.payload = Bytes(148, 0);
+	f.payload[0] = 1;
+	wan_.inject(test::build_udp(test::test_pool(), f));
+	f.payload = Bytes(147, 0);  // one byte short: no handshake message
+	f.payload[0] = 1;
+	wan_.inject(test::build_udp(test::test_pool(), f));
+	workers_[0]->poll();
+	std::vector<rte_mbuf *> queued = drain(wg_.handshake[0]);
+	ASSERT_EQ(queued.size(), 1u);
+	EXPECT_EQ(rte_pktmbuf_pkt_len(queued[0]), 14u + 20 + 8 + 148) << "untouched";
+	rte_pktmbuf_free(queued[0]);
+	EXPECT_EQ(counters(0).handshakes_queued.get(), 1u);
+	EXPECT_EQ(counters(0).dropped(ClassifyDrop::not_wireguard), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, PacketsOfAPeerHomedElsewhereAreHandedOff)
+{
+	Bytes from_tunnel = inner_udp(tunnel_of(kOnWorker1), kLanHost, 40);
+	from_peer(kOnWorker1, from_tunnel);
+	Bytes to_tunnel = inner_udp(kLanHost, tunnel_of(kOnWorker1), 40);
+	from_lan(to_tunnel);
+	workers_[0]->poll();
+	EXPECT_TRUE(sent(wan_).empty());
+	EXPECT_TRUE(sent(lan_).empty());
+	EXPECT_EQ(counters(0).handed_off.get(), 2u);
+	EXPECT_EQ(rte_ring_count(wg_.handoff[0 * 2 + 1]), 2u);
+	EXPECT_EQ(peers_[kOnWorker1].rx_packets.get(), 0u) << "worker 0 did not touch its window";
+
+	// Worker 1 polls the same ports (empty now) and its handoff ring.
+	workers_[1]->poll();
+	EXPECT_EQ(counters(1).handoffs_received.get(), 2u);
+	std::vector<Bytes> lan = sent(lan_), wan = sent(wan_);
+	ASSERT_EQ(lan.size(), 1u);
+	EXPECT_EQ(to_lan_host(lan[0]), hop(from_tunnel));
+	ASSERT_EQ(wan.size(), 1u);
+	auto t = opened_by(kOnWorker1, wan[0]);
+	ASSERT_TRUE(t);
+	EXPECT_EQ(peers_[kOnWorker1].rx_packets.get(), 1u);
+	EXPECT_EQ(peers_[kOnWorker1].tx_packets.get(), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, StagedPacketHandedBackIsSealedWithItsHopCountedOnce)
+{
+	Bytes inner = inner_udp(kLanHost, tunnel_of(kUnkeyed), 30);
+	from_lan(inner);
+	workers_[0]->poll();
+	EXPECT_TRUE(sent(wan_).empty());
+	std::vector<rte_mbuf *> punted = drain(punt_[0]);
+	ASSERT_EQ(punted.size(), 1u);
+	EXPECT_EQ(meta(punted[0]).reason, uint8_t(PuntReason::wg_staged));
+	EXPECT_TRUE(peers_[kUnkeyed].wants_handshake.load());
+
+	// The handshake completes; the control thread hands the packet back.
+	give_keypair(kUnkeyed);
+	meta(punted[0]).next = Stage::wg_output;
+	ASSERT_EQ(rte_ring_enqueue(inject_[0], punted[0]), 0);
+	workers_[0]->poll();
+	std::vector<Bytes> out = sent(wan_);
+	ASSERT_EQ(out.size(), 1u);
+	auto t = opened_by(kUnkeyed, out[0]);
+	ASSERT_TRUE(t);
+	Bytes want = hop(inner);
+	want.resize(wg_padded_len(want.size()), 0);
+	EXPECT_EQ(t->plain, want) << "TTL 63, not 62";
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, KeepaliveHandedBackIsSealedEmpty)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(test::test_pool());
+	ASSERT_NE(m, nullptr);
+	PacketMeta &pm = meta(m);
+	pm = PacketMeta{};
+	pm.next = Stage::wg_output;
+	pm.aux = 0;
+	ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
+	workers_[0]->poll();
+	std::vector<Bytes> out = sent(wan_);
+	ASSERT_EQ(out.size(), 1u);
+	auto t = opened_by(0, out[0]);
+	ASSERT_TRUE(t);
+	EXPECT_TRUE(t->plain.empty());
+	EXPECT_EQ(peers_[0].tx_packets.get(), 1u);
+	EXPECT_NE(peers_[0].last_tx_tsc.get(), 0u);
+	EXPECT_EQ(peers_[0].last_data_tx_tsc.get(), 0u) << "a keepalive is no data";
+
+	// Without a keypair there is nothing to seal it under.
+	peers_[kUnkeyed].send_keypair.store(nullptr);
+	m = rte_pktmbuf_alloc(test::test_pool());
+	meta(m) = PacketMeta{};
+	meta(m).next = Stage::wg_output;
+	meta(m).aux = kUnkeyed;
+	ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
+	workers_[0]->poll();
+	EXPECT_TRUE(sent(wan_).empty());
+	EXPECT_EQ(counters(0).dropped(WgOutputDrop::keepalive_unkeyed), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, UnresolvedNextHopIsHeldThenDroppedIfStillUnresolved)
+{
+	from_peer(0, inner_udp(tunnel_of(0), kLanUnresolved, 20));
+	workers_[0]->poll();
+	std::vector<rte_mbuf *> punted = drain(punt_[0]);
+	ASSERT_EQ(punted.size(), 1u);
+	EXPECT_EQ(meta(punted[0]).reason, uint8_t(PuntReason::ip_unresolved));
+	meta(punted[0]).next = Stage::ip_out;
+	ASSERT_EQ(rte_ring_enqueue(inject_[0], punted[0]), 0);
+	workers_[0]->poll();
+	EXPECT_TRUE(drain(punt_[0]).empty()) << "never punted twice";
+	EXPECT_EQ(counters(0).dropped(IpOutDrop::no_neighbour), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, LanPacketToNoPeerIsDroppedByReason)
+{
+	from_lan(inner_udp(kLanHost, ip4(10, 99, 0, 99, 53), 10));
+	workers_[0]->poll();
+	EXPECT_TRUE(sent(wan_).empty());
+	EXPECT_EQ(counters(0).dropped(WgOutputDrop::no_peer), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, BadInjectStagesAreDropped)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(test::test_pool());
+	meta(m) = PacketMeta{};
+	meta(m).next = Stage::wg_input;  // the control thread never hands back to wg_input
+	ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
+	workers_[0]->poll();
+	EXPECT_EQ(counters(0).dropped(OutputDrop::bad_inject), 1u);
+	expect_nothing_leaked();
+}
+
+} // namespace
+} // namespace wayport
