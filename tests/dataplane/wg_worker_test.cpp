@@ -128,6 +128,10 @@ protected:
 		wg_.listen_port = kListenPort;
 		wg_.workers = 2;
 
+		// No relay port: the relay stage takes nothing, but its table is
+		// always there, as in wayportd.
+		relay_ = std::make_unique<RelayTable>(qsbr_, 2);
+		shared_.relay = relay_.get();
 		shared_.qsbr = &qsbr_;
 		shared_.neighbours = &slots_;
 		shared_.ports = egress_;
@@ -296,6 +300,7 @@ protected:
 	std::vector<EgressPort> egress_;
 	Qsbr qsbr_{2};
 	Reclaimer reclaimer_{qsbr_};
+	std::unique_ptr<RelayTable> relay_;
 	std::unique_ptr<PrefixTable> allowed_;
 	std::unique_ptr<Fib> fib_;
 	std::unique_ptr<wireguard::KeypairTable> keypairs_;
