@@ -8,6 +8,7 @@
 #include "controlplane/control/udp_reply.h"
 #include "controlplane/relay/metrics.h"
 #include "controlplane/relay/status.h"
+#include "dataplane/packet/mbuf_ring.h"
 #include "dataplane/packet/meta.h"
 #include "dataplane/stages/relay.h"
 
@@ -25,12 +26,10 @@ Control::Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots
 Control::~Control()
 {
 	// The workers are stopped: what is still queued either way is ours.
-	for (const WorkerRings &w : rings_)
-		for (rte_ring *r : {w.punt, w.inject}) {
-			void *m;
-			while (r && rte_ring_dequeue(r, &m) == 0)
-				rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
-		}
+	for (const WorkerRings &w : rings_) {
+		free_queued(w.punt);
+		free_queued(w.inject);
+	}
 }
 
 rte_mbuf *Control::alloc()

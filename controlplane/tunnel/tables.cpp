@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "dataplane/packet/mbuf_ring.h"
+
 namespace wayport::tunnel {
 
 namespace {
@@ -32,12 +34,6 @@ std::string ring_error(const std::string &name)
 }
 
 } // namespace
-
-Prefix to_table_prefix(const config::Prefix &p)
-{
-	auto len = static_cast<uint8_t>(p.len);
-	return p.addr.is_v4 ? Prefix::v4(p.addr.ip4(), len) : Prefix::v6(p.addr.ip.data(), len);
-}
 
 std::unique_ptr<Tables> Tables::create(const config::Config &cfg, const std::vector<Port> &ports, unsigned workers,
 				       Qsbr &qsbr, const NeighbourSlots &slots, const TableSizes &sizes,
@@ -94,7 +90,7 @@ bool Tables::build(const config::Config &cfg, const std::vector<Port> &ports, un
 	for (uint32_t slot = 0; slot < peer_count_; slot++) {
 		const config::WireguardPeer &p = wg.peers[slot];
 		for (const config::Prefix &a : p.allowed_ips) {
-			if (PrefixResult r = allowed_->add(to_table_prefix(a), slot); r != PrefixResult::ok) {
+			if (PrefixResult r = allowed_->add(Prefix::of(a.addr, static_cast<uint8_t>(a.len)), slot); r != PrefixResult::ok) {
 				error = "wireguard.peers[" + std::to_string(slot) + "].allowed_ips: " + a.to_string() +
 					": " + prefix_result_name(r);
 				return false;
@@ -105,7 +101,7 @@ bool Tables::build(const config::Config &cfg, const std::vector<Port> &ports, un
 	std::vector<FibRoute> routes;
 	for (const config::Route &r : cfg.routes) {
 		FibRoute fr;
-		fr.prefix = to_table_prefix(r.prefix);
+		fr.prefix = Prefix::of(r.prefix.addr, static_cast<uint8_t>(r.prefix.len));
 		fr.via = r.via;
 		for (size_t i = 0; i < cfg.ports.size() && i < ports.size(); i++)
 			if (cfg.ports[i].name == r.port)
@@ -188,11 +184,7 @@ Tables::~Tables()
 	std::vector<rte_ring *> rings = shared_.handshake;
 	rings.insert(rings.end(), shared_.handoff.begin(), shared_.handoff.end());
 	for (rte_ring *r : rings) {
-		if (!r)
-			continue;
-		void *m;
-		while (rte_ring_dequeue(r, &m) == 0)
-			rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+		free_queued(r);
 		rte_ring_free(r);
 	}
 }

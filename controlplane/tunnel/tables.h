@@ -88,7 +88,4 @@ private:
 	WireGuardShared shared_;
 };
 
-// A config prefix as the data plane's tables take it.
-Prefix to_table_prefix(const config::Prefix &p);
-
 } // namespace wayport::tunnel

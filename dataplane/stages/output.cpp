@@ -15,8 +15,8 @@ Output::Output(WorkerCounters &counters, uint8_t worker, uint16_t ports, uint16_
 
 void Output::connect_wireguard(rte_ring *handshake, std::vector<rte_ring *> handoff)
 {
-	handshake_ring_ = handshake;
-	handshakes_.resize(capacity_);
+	handshakes_.ring = handshake;
+	handshakes_.pkts.resize(capacity_);
 	handoff_.resize(handoff.size());
 	for (size_t w = 0; w < handoff.size(); w++) {
 		handoff_[w].ring = handoff[w];
@@ -30,7 +30,7 @@ Output::~Output()
 	for (auto &b : tx_)
 		rte_pktmbuf_free_bulk(b.pkts.data(), b.n);
 	rte_pktmbuf_free_bulk(punts_.data(), n_punts_);
-	rte_pktmbuf_free_bulk(handshakes_.data(), n_handshakes_);
+	rte_pktmbuf_free_bulk(handshakes_.pkts.data(), handshakes_.n);
 	for (auto &h : handoff_)
 		rte_pktmbuf_free_bulk(h.pkts.data(), h.n);
 	rte_pktmbuf_free_bulk(drops_.data(), n_drops_);
@@ -70,31 +70,16 @@ void Output::enqueue_punts()
 	n_punts_ = 0;
 }
 
-void Output::enqueue_handshakes()
+void Output::enqueue(RingBuffer &b, Counter &taken, OutputDrop refused)
 {
-	counters_.stage(CountedStage::output, n_handshakes_);
-	unsigned queued = handshake_ring_ ? rte_ring_sp_enqueue_burst(handshake_ring_,
-								   reinterpret_cast<void **>(handshakes_.data()),
-								   n_handshakes_, nullptr)
-					  : 0;
-	counters_.handshakes_queued.add(queued);
-	if (queued < n_handshakes_) {
-		counters_.drop(OutputDrop::handshake_ring_full, n_handshakes_ - queued);
-		rte_pktmbuf_free_bulk(handshakes_.data() + queued, n_handshakes_ - queued);
+	counters_.stage(CountedStage::output, b.n);
+	unsigned queued = rte_ring_sp_enqueue_burst(b.ring, reinterpret_cast<void **>(b.pkts.data()), b.n, nullptr);
+	taken.add(queued);
+	if (queued < b.n) {
+		counters_.drop(refused, b.n - queued);
+		rte_pktmbuf_free_bulk(b.pkts.data() + queued, b.n - queued);
 	}
-	n_handshakes_ = 0;
-}
-
-void Output::enqueue_handoff(Handoff &h)
-{
-	counters_.stage(CountedStage::output, h.n);
-	unsigned queued = rte_ring_sp_enqueue_burst(h.ring, reinterpret_cast<void **>(h.pkts.data()), h.n, nullptr);
-	counters_.handed_off.add(queued);
-	if (queued < h.n) {
-		counters_.drop(OutputDrop::handoff_full, h.n - queued);
-		rte_pktmbuf_free_bulk(h.pkts.data() + queued, h.n - queued);
-	}
-	h.n = 0;
+	b.n = 0;
 }
 
 void Output::free_drops()
@@ -111,11 +96,11 @@ void Output::flush()
 			send(port);
 	if (n_punts_)
 		enqueue_punts();
-	if (n_handshakes_)
-		enqueue_handshakes();
-	for (Handoff &h : handoff_)
+	if (handshakes_.n)
+		enqueue(handshakes_, counters_.handshakes_queued, OutputDrop::handshake_ring_full);
+	for (RingBuffer &h : handoff_)
 		if (h.n)
-			enqueue_handoff(h);
+			enqueue(h, counters_.handed_off, OutputDrop::handoff_full);
 	if (n_drops_)
 		free_drops();
 }

@@ -71,12 +71,7 @@ public:
 
 	// A WireGuard handshake message for the handshake threads, untouched
 	// (only after connect_wireguard).
-	void handshake(rte_mbuf *m)
-	{
-		handshakes_[n_handshakes_++] = m;
-		if (n_handshakes_ == capacity_)
-			enqueue_handshakes();
-	}
+	void handshake(rte_mbuf *m) { add(handshakes_, m, counters_.handshakes_queued, OutputDrop::handshake_ring_full); }
 
 	// A WireGuard packet for its home worker, whose stage `next` (wg_input
 	// or wg_output) takes it from there.
@@ -87,10 +82,7 @@ public:
 			return;
 		}
 		meta(m).next = next;
-		Handoff &h = handoff_[worker];
-		h.pkts[h.n++] = m;
-		if (h.n == capacity_)
-			enqueue_handoff(h);
+		add(handoff_[worker], m, counters_.handed_off, OutputDrop::handoff_full);
 	}
 
 	// m is done with and counted by its stage (a WireGuard keepalive): freed
@@ -111,16 +103,25 @@ private:
 		std::vector<rte_mbuf *> pkts;
 		uint16_t n = 0;
 	};
-	struct Handoff {
+	// Packets for a ring that takes them with no reasons attached (the
+	// handshake ring, a handoff ring).
+	struct RingBuffer {
 		rte_ring *ring = nullptr;
 		std::vector<rte_mbuf *> pkts;
 		uint16_t n = 0;
 	};
 
+	void add(RingBuffer &b, rte_mbuf *m, Counter &taken, OutputDrop refused)
+	{
+		b.pkts[b.n++] = m;
+		if (b.n == capacity_)
+			enqueue(b, taken, refused);
+	}
+
 	void send(uint16_t port);
 	void enqueue_punts();
-	void enqueue_handshakes();
-	void enqueue_handoff(Handoff &h);
+	// What the ring takes counts in taken, what it refuses as refused.
+	void enqueue(RingBuffer &b, Counter &taken, OutputDrop refused);
 	void free_drops();
 
 	WorkerCounters &counters_;
@@ -132,10 +133,8 @@ private:
 	std::vector<rte_mbuf *> punts_;
 	std::vector<PuntReason> reasons_;  // of punts_, by index
 	uint16_t n_punts_ = 0;
-	rte_ring *handshake_ring_ = nullptr;
-	std::vector<rte_mbuf *> handshakes_;
-	uint16_t n_handshakes_ = 0;
-	std::vector<Handoff> handoff_;  // by worker id
+	RingBuffer handshakes_;
+	std::vector<RingBuffer> handoff_;  // by worker id
 	std::vector<rte_mbuf *> drops_;
 	uint16_t n_drops_ = 0;
 };

@@ -136,17 +136,20 @@ void WgOutputStage::add(rte_mbuf *m, uint32_t slot)
 	in_[n_in_++] = m;
 }
 
-void WgOutputStage::admit(rte_mbuf *m)
+uint32_t WgOutputStage::owner(const rte_mbuf *m) const
 {
 	const PacketMeta &pm = meta(m);
-	add(m, destination_owner(*shared_.allowed_ips, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset), pm.l3));
+	return destination_owner(*shared_.allowed_ips, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset), pm.l3);
+}
+
+void WgOutputStage::admit(rte_mbuf *m)
+{
+	add(m, owner(m));
 }
 
 bool WgOutputStage::admit_if_peer(rte_mbuf *m)
 {
-	const PacketMeta &pm = meta(m);
-	uint32_t slot =
-		destination_owner(*shared_.allowed_ips, rte_pktmbuf_mtod_offset(m, const uint8_t *, pm.l3_offset), pm.l3);
+	uint32_t slot = owner(m);
 	if (slot == PrefixTable::kNoMatch)
 		return false;
 	add(m, slot);

@@ -121,6 +121,8 @@ private:
 	// Pass 2 for one packet: false when it was dropped, punted or handed off.
 	bool seal(rte_mbuf *m, uint64_t now_tsc, Output &out);
 	void stage(rte_mbuf *m, wireguard::DataPeer &peer, Output &out);
+	// The peer slot whose allowed IPs hold m's destination, or kNoMatch.
+	uint32_t owner(const rte_mbuf *m) const;
 	void add(rte_mbuf *m, uint32_t slot);
 
 	const WgOutputShared &shared_;

@@ -18,8 +18,7 @@ auto hop_key(const NextHop &h)
 
 Prefix connected(const AddrPort &addr, uint8_t len)
 {
-	Prefix p = addr.is_v4 ? Prefix::v4(addr.ip4(), len) : Prefix::v6(addr.ip.data(), len);
-	return p.masked();
+	return Prefix::of(addr, len).masked();
 }
 
 Prefix default_route(bool v4)

@@ -44,6 +44,7 @@
 #include <rte_lpm.h>
 
 #include "dataplane/tables/rcu.h"
+#include "dataplane/wire/addr.h"
 
 namespace wayport {
 
@@ -56,6 +57,11 @@ struct Prefix {
 
 	static Prefix v4(const uint8_t ip4[4], uint8_t len);
 	static Prefix v6(const uint8_t ip6[16], uint8_t len);
+	// addr's family and bytes (its port ignored).
+	static Prefix of(const AddrPort &addr, uint8_t len)
+	{
+		return addr.is_v4 ? v4(addr.ip4(), len) : v6(addr.ip.data(), len);
+	}
 
 	uint8_t max_len() const { return is_v4 ? 32 : 128; }
 	// The same prefix with its host bits cleared, for callers that accept

@@ -56,7 +56,7 @@ Prefix pfx(const std::string &text)
 	auto slash = text.find('/');
 	AddrPort a = ip(text.substr(0, slash));
 	auto len = static_cast<uint8_t>(std::stoi(text.substr(slash + 1)));
-	return a.is_v4 ? Prefix::v4(a.ip4(), len) : Prefix::v6(a.ip.data(), len);
+	return Prefix::of(a, len);
 }
 
 // The Internet checksum written out, not DPDK's: the reference the

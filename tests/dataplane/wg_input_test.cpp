@@ -155,7 +155,7 @@ protected:
 
 	void add_allowed(const AddrPort &a, uint8_t len, uint32_t peer)
 	{
-		Prefix p = a.is_v4 ? Prefix::v4(a.ip4(), len) : Prefix::v6(a.ip.data(), len);
+		Prefix p = Prefix::of(a, len);
 		ASSERT_EQ(allowed_->add(p, peer), PrefixResult::ok);
 	}
 

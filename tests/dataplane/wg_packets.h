@@ -84,6 +84,13 @@ inline Bytes hop(Bytes p)
 	return p;
 }
 
+// The plaintext a peer opens for inner: padded with zeros to 16.
+inline Bytes padded(Bytes inner)
+{
+	inner.resize(wg_padded_len(inner.size()), 0);
+	return inner;
+}
+
 // A transport data message (whitepaper §5.4.6): inner padded to 16 with
 // zeros, sealed under key with counter as the nonce.
 inline Bytes seal_transport(const uint8_t *key, uint32_t receiver, uint64_t counter, const Bytes &inner)

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/packet/mbuf_ring.h"
 #include "dataplane/tables/fib.h"
 #include "dataplane/tables/neighbour_index.h"
 #include "dataplane/tables/prefix_table.h"
@@ -151,11 +152,7 @@ protected:
 		rings.insert(rings.end(), wg_.handshake.begin(), wg_.handshake.end());
 		rings.insert(rings.end(), wg_.handoff.begin(), wg_.handoff.end());
 		for (rte_ring *r : rings) {
-			if (!r)
-				continue;
-			void *m;
-			while (rte_ring_dequeue(r, &m) == 0)
-				rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+			free_queued(r);
 			rte_ring_free(r);
 		}
 		for (rte_mbuf *m : wan_.sent())
@@ -288,6 +285,18 @@ protected:
 		return out;
 	}
 
+	// The control thread hands worker 0 an empty packet (a keepalive, for
+	// wg_output) for stage next, aux as given.
+	void hand_back_empty(Stage next, uint32_t aux)
+	{
+		rte_mbuf *m = rte_pktmbuf_alloc(test::test_pool());
+		ASSERT_NE(m, nullptr);
+		meta(m) = PacketMeta{};
+		meta(m).next = next;
+		meta(m).aux = aux;
+		ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
+	}
+
 	const WorkerCounters &counters(unsigned w) const { return workers_[w]->counters(); }
 
 	void expect_nothing_leaked()
@@ -343,9 +352,7 @@ TEST_F(WgWorkerTest, LanHostToPeer)
 	auto t = opened_by(1, out[0]);
 	ASSERT_TRUE(t) << "sealed under the peer's key";
 	EXPECT_EQ(t->counter, 0u);
-	Bytes want = hop(inner);
-	want.resize(wg_padded_len(want.size()), 0);
-	EXPECT_EQ(t->plain, want);
+	EXPECT_EQ(t->plain, test::padded(hop(inner)));
 	EXPECT_EQ(peers_[1].tx_packets.get(), 1u);
 	EXPECT_TRUE(sent(lan_).empty());
 	expect_nothing_leaked();
@@ -360,9 +367,7 @@ TEST_F(WgWorkerTest, PeerToPeerThroughTheNode)
 	ASSERT_EQ(out.size(), 1u);
 	auto t = opened_by(1, out[0]);
 	ASSERT_TRUE(t);
-	Bytes want = hop(inner);
-	want.resize(wg_padded_len(want.size()), 0);
-	EXPECT_EQ(t->plain, want) << "decrypted from peer 0, sealed again for peer 1";
+	EXPECT_EQ(t->plain, test::padded(hop(inner))) << "decrypted from peer 0, sealed again for peer 1";
 	expect_nothing_leaked();
 }
 
@@ -450,21 +455,13 @@ TEST_F(WgWorkerTest, StagedPacketHandedBackIsSealedWithItsHopCountedOnce)
 	ASSERT_EQ(out.size(), 1u);
 	auto t = opened_by(kUnkeyed, out[0]);
 	ASSERT_TRUE(t);
-	Bytes want = hop(inner);
-	want.resize(wg_padded_len(want.size()), 0);
-	EXPECT_EQ(t->plain, want) << "TTL 63, not 62";
+	EXPECT_EQ(t->plain, test::padded(hop(inner))) << "TTL 63, not 62";
 	expect_nothing_leaked();
 }
 
 TEST_F(WgWorkerTest, KeepaliveHandedBackIsSealedEmpty)
 {
-	rte_mbuf *m = rte_pktmbuf_alloc(test::test_pool());
-	ASSERT_NE(m, nullptr);
-	PacketMeta &pm = meta(m);
-	pm = PacketMeta{};
-	pm.next = Stage::wg_output;
-	pm.aux = 0;
-	ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
+	hand_back_empty(Stage::wg_output, 0);
 	workers_[0]->poll();
 	std::vector<Bytes> out = sent(wan_);
 	ASSERT_EQ(out.size(), 1u);
@@ -476,12 +473,7 @@ TEST_F(WgWorkerTest, KeepaliveHandedBackIsSealedEmpty)
 	EXPECT_EQ(peers_[0].last_data_tx_tsc.get(), 0u) << "a keepalive is no data";
 
 	// Without a keypair there is nothing to seal it under.
-	peers_[kUnkeyed].send_keypair.store(nullptr);
-	m = rte_pktmbuf_alloc(test::test_pool());
-	meta(m) = PacketMeta{};
-	meta(m).next = Stage::wg_output;
-	meta(m).aux = kUnkeyed;
-	ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
+	hand_back_empty(Stage::wg_output, kUnkeyed);
 	workers_[0]->poll();
 	EXPECT_TRUE(sent(wan_).empty());
 	EXPECT_EQ(counters(0).dropped(WgOutputDrop::keepalive_unkeyed), 1u);
@@ -514,10 +506,7 @@ TEST_F(WgWorkerTest, LanPacketToNoPeerIsDroppedByReason)
 
 TEST_F(WgWorkerTest, BadInjectStagesAreDropped)
 {
-	rte_mbuf *m = rte_pktmbuf_alloc(test::test_pool());
-	meta(m) = PacketMeta{};
-	meta(m).next = Stage::wg_input;  // the control thread never hands back to wg_input
-	ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
+	hand_back_empty(Stage::wg_input, 0);  // the control thread never hands back to wg_input
 	workers_[0]->poll();
 	EXPECT_EQ(counters(0).dropped(OutputDrop::bad_inject), 1u);
 	expect_nothing_leaked();

@@ -15,6 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
+constexpr PairMode kReference{false, false};
 constexpr PairMode kAExternal{true, false};
 constexpr PairMode kBExternal{false, true};
 constexpr PairMode kBothExternal{true, true};
@@ -269,7 +270,7 @@ TEST(WireGuardExternal, InitiationsResetTheWorkersStagingCountThroughAnEvent)
 
 // --- The kernel's timers, whichever side the workers run ----------------------
 
-class WireGuardExternalTimers : public testing::TestWithParam<PairMode> {
+class WireGuardTimersByPath : public testing::TestWithParam<PairMode> {
 protected:
 	void TearDown() override
 	{
@@ -286,7 +287,7 @@ protected:
 	std::optional<DevicePair> p_;
 };
 
-TEST_P(WireGuardExternalTimers, DataBothWays)
+TEST_P(WireGuardTimersByPath, DataBothWays)
 {
 	DevicePair &p = pair();
 	ASSERT_TRUE(p.a_reaches_b());
@@ -294,7 +295,7 @@ TEST_P(WireGuardExternalTimers, DataBothWays)
 	ASSERT_TRUE(p.a_reaches_b());
 }
 
-TEST_P(WireGuardExternalTimers, InitiatorRekeysAfterTimeOnSend)
+TEST_P(WireGuardTimersByPath, InitiatorRekeysAfterTimeOnSend)
 {
 	DevicePair &p = pair();
 	ASSERT_TRUE(p.a_reaches_b());
@@ -315,7 +316,7 @@ TEST_P(WireGuardExternalTimers, InitiatorRekeysAfterTimeOnSend)
 	EXPECT_TRUE(p.b_reaches_a());
 }
 
-TEST_P(WireGuardExternalTimers, PassiveKeepaliveAfterKeepaliveTimeout)
+TEST_P(WireGuardTimersByPath, PassiveKeepaliveAfterKeepaliveTimeout)
 {
 	DevicePair &p = pair();
 	ASSERT_TRUE(p.a_reaches_b());
@@ -331,7 +332,7 @@ TEST_P(WireGuardExternalTimers, PassiveKeepaliveAfterKeepaliveTimeout)
 	EXPECT_EQ(p.b.events(WgEvent::keepalive_sent), 1u) << "keepalives answer data, not keepalives";
 }
 
-TEST_P(WireGuardExternalTimers, NoPassiveKeepaliveWhenDataWentBack)
+TEST_P(WireGuardTimersByPath, NoPassiveKeepaliveWhenDataWentBack)
 {
 	DevicePair &p = pair();
 	ASSERT_TRUE(p.a_reaches_b());
@@ -341,12 +342,12 @@ TEST_P(WireGuardExternalTimers, NoPassiveKeepaliveWhenDataWentBack)
 	EXPECT_EQ(p.b.events(WgEvent::keepalive_sent), 0u);
 }
 
-TEST_P(WireGuardExternalTimers, NewHandshakeWhenSentDataGetsNoAnswer)
+TEST_P(WireGuardTimersByPath, NewHandshakeWhenSentDataGetsNoAnswer)
 {
 	DevicePair &p = pair();
 	ASSERT_TRUE(p.a_reaches_b());
 	const uint64_t before = p.a.events(WgEvent::initiation_sent);
-	p.filter = [](const InFlight &f) { return f.from_a; };
+	p.filter = [](const InFlight &f) { return f.from_a; };  // b's side goes silent
 	p.send_a(ipv4_packet(1, 2));
 	p.deliver_all();
 	p.advance(kKeepaliveTimeout + kRekeyTimeout - 1ms);
@@ -355,7 +356,7 @@ TEST_P(WireGuardExternalTimers, NewHandshakeWhenSentDataGetsNoAnswer)
 	EXPECT_EQ(p.a.events(WgEvent::initiation_sent), before + 1);
 }
 
-TEST_P(WireGuardExternalTimers, PersistentKeepalive)
+TEST_P(WireGuardTimersByPath, PersistentKeepalive)
 {
 	DevicePair &p = pair(25s);
 	ASSERT_TRUE(p.a_reaches_b());
@@ -374,10 +375,10 @@ TEST_P(WireGuardExternalTimers, PersistentKeepalive)
 	if (p.mode.a_external) {
 		EXPECT_EQ(empty_to_seal(p.to_seal_a), 3u + before);
 	}
-	EXPECT_EQ(p.b.events(WgEvent::keepalive_sent), 0u);
+	EXPECT_EQ(p.b.events(WgEvent::keepalive_sent), 0u) << "b has none configured";
 }
 
-TEST_P(WireGuardExternalTimers, LastMinuteHandshakeBeforeRejectOnReceive)
+TEST_P(WireGuardTimersByPath, LastMinuteHandshakeBeforeRejectOnReceive)
 {
 	DevicePair &p = pair();
 	ASSERT_TRUE(p.a_reaches_b());
@@ -397,7 +398,7 @@ TEST_P(WireGuardExternalTimers, LastMinuteHandshakeBeforeRejectOnReceive)
 	EXPECT_EQ(p.a.events(WgEvent::initiation_sent), before + 1) << "once per keypair";
 }
 
-TEST_P(WireGuardExternalTimers, NobodySendsAfterRejectAfterTime)
+TEST_P(WireGuardTimersByPath, NobodySendsAfterRejectAfterTime)
 {
 	DevicePair &p = pair();
 	ASSERT_TRUE(p.a_reaches_b());
@@ -414,8 +415,13 @@ TEST_P(WireGuardExternalTimers, NobodySendsAfterRejectAfterTime)
 	EXPECT_EQ(p.delivered_b.size(), 2u) << "the staged packet, under the new keypair";
 }
 
-INSTANTIATE_TEST_SUITE_P(Sides, WireGuardExternalTimers, testing::Values(kAExternal, kBExternal, kBothExternal),
+// The reference data path too: these are the timer tests of both paths
+// (device_timers_test.cpp keeps those that only the reference path runs).
+INSTANTIATE_TEST_SUITE_P(Sides, WireGuardTimersByPath,
+			 testing::Values(kReference, kAExternal, kBExternal, kBothExternal),
 			 [](const testing::TestParamInfo<PairMode> &i) {
+				 if (!i.param.a_external && !i.param.b_external)
+					 return std::string("Reference");
 				 return std::string(i.param.a_external ? "a" : "") + (i.param.b_external ? "b" : "") +
 					"External";
 			 });

@@ -207,51 +207,6 @@ TEST(WireGuardTimers, PassiveKeepaliveAfterKeepaliveTimeout)
 	EXPECT_EQ(p.b.events(WgEvent::keepalive_sent), 1u) << "keepalives answer data, not keepalives";
 }
 
-TEST(WireGuardTimers, NoPassiveKeepaliveWhenDataWentBack)
-{
-	DevicePair p;
-	ASSERT_TRUE(p.a_reaches_b());
-	p.advance(5s);
-	ASSERT_TRUE(p.b_reaches_a());
-	run_for(p, 8s, 1s);
-	EXPECT_EQ(p.b.events(WgEvent::keepalive_sent), 0u);
-}
-
-TEST(WireGuardTimers, NewHandshakeWhenSentDataGetsNoAnswer)
-{
-	DevicePair p;
-	ASSERT_TRUE(p.a_reaches_b());
-	const uint64_t before = p.a.events(WgEvent::initiation_sent);
-	p.filter = [](const InFlight &f) { return f.from_a; };  // b's side goes silent
-	p.send_a(ipv4_packet(1, 2));
-	p.deliver_all();
-	p.advance(kKeepaliveTimeout + kRekeyTimeout - 1ms);
-	EXPECT_EQ(p.a.events(WgEvent::initiation_sent), before);
-	p.advance(1ms);
-	EXPECT_EQ(p.a.events(WgEvent::initiation_sent), before + 1);
-}
-
-TEST(WireGuardTimers, PersistentKeepalive)
-{
-	DevicePair p(25s);
-	ASSERT_TRUE(p.a_reaches_b());
-	ASSERT_TRUE(p.b_reaches_a());
-	const uint64_t before = p.a.events(WgEvent::keepalive_sent);
-	// a received data and answered nothing: the passive keepalive first.
-	p.advance(kKeepaliveTimeout);
-	EXPECT_EQ(p.a.events(WgEvent::keepalive_sent), before + 1);
-	p.deliver_all();
-	// Then one every 25 s after the last packet either way.
-	p.advance(25s - 1ms);
-	EXPECT_EQ(p.a.events(WgEvent::keepalive_sent), before + 1);
-	p.advance(1ms);
-	EXPECT_EQ(p.a.events(WgEvent::keepalive_sent), before + 2);
-	p.deliver_all();
-	p.advance(25s);
-	EXPECT_EQ(p.a.events(WgEvent::keepalive_sent), before + 3);
-	EXPECT_EQ(p.b.events(WgEvent::keepalive_sent), 0u) << "b has none configured";
-}
-
 TEST(WireGuardTimers, KeyMaterialZeroedAfterThreeRejectAfterTimes)
 {
 	DevicePair p;
