@@ -40,6 +40,14 @@ rte_mbuf *Control::alloc()
 	return m;
 }
 
+bool Control::to_worker(rte_mbuf *m, unsigned worker)
+{
+	if (inject(m, worker))
+		return true;
+	counters_.tx_failed++;
+	return false;
+}
+
 bool Control::inject(rte_mbuf *m, unsigned worker)
 {
 	// A worker id from a packet's metadata is checked, not trusted.
@@ -65,6 +73,7 @@ void Control::send(const Port &port, rte_mbuf *m)
 size_t Control::poll(int64_t now, uint64_t tsc)
 {
 	size_t work = 0;
+	now_ = now;
 	rte_mbuf *burst[64];
 	for (size_t w = 0; w < rings_.size(); w++) {
 		unsigned n = rte_ring_sc_dequeue_burst(rings_[w].punt, reinterpret_cast<void **>(burst),
@@ -98,6 +107,10 @@ size_t Control::poll(int64_t now, uint64_t tsc)
 		host_.neighbours().tick(now);
 		next_neighbour_ = now + timers_.neighbour_interval;
 	}
+	if (tunnel_.core)
+		work += tunnel_.core->poll(now);
+	if (tunnel_.neighbours)
+		tunnel_.neighbours->reclaim();
 	table_.reclaim();
 	return work;
 }
@@ -120,14 +133,20 @@ void Control::punt(rte_mbuf *m, int64_t now)
 		hold_unresolved(m);
 		return;
 	case PuntReason::ttl_exceeded:
-		// Counted above; the ICMP error (controlplane/host/icmp_error.h)
-		// goes back into the tunnel once this thread runs the WireGuard
-		// core that hands packets to wg_output.
+	case PuntReason::wg_staged:
+	case PuntReason::wg_host:
+		if (tunnel_.core) {
+			tunnel_.core->punt(m, reason, now);
+			return;
+		}
+		counters_.no_wireguard++;
 		rte_pktmbuf_free(m);
 		return;
-	case PuntReason::wg_staged:
 	case PuntReason::ip_unresolved:
-	case PuntReason::wg_host:
+		if (tunnel_.fib) {
+			hold_for_ip_out(m);
+			return;
+		}
 		counters_.no_wireguard++;
 		rte_pktmbuf_free(m);
 		return;
@@ -205,15 +224,60 @@ void Control::hold_unresolved(rte_mbuf *m)
 	host_.neighbours().hold(meta(m).aux, m);
 }
 
+void Control::route(rte_mbuf *m)
+{
+	PacketMeta &pm = meta(m);
+	pm.worker = 0;
+	hold_for_ip_out(m);
+}
+
+void Control::hold_for_ip_out(rte_mbuf *m)
+{
+	// The worker's route may be stale by now: look it up again.
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	const bool v4 = rte_pktmbuf_data_len(m) >= sizeof(rte_ipv4_hdr) && (ip[0] >> 4) == 4;
+	if (!v4 && rte_pktmbuf_data_len(m) < sizeof(rte_ipv6_hdr)) {
+		counters_.ip_no_route++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	AddrPort dst = v4 ? AddrPort::v4(ip + offsetof(rte_ipv4_hdr, dst_addr), 0)
+			  : AddrPort::v6(ip + offsetof(rte_ipv6_hdr, dst_addr), 0);
+	uint32_t id = v4 ? tunnel_.fib->lookup4(dst.ip4()) : tunnel_.fib->lookup6(dst.ip.data());
+	if (!tunnel_.fib->valid(id)) {
+		counters_.ip_no_route++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	const NextHop &hop = tunnel_.fib->next_hop(id);
+	const AddrPort neighbour = hop.via_gateway ? hop.gateway : dst;
+	uint32_t slot = tunnel_.neighbours->find(hop.port, neighbour);
+	if (slot == NeighbourIndex::kNone) {
+		auto made = host_.neighbours().slot_for(hop.port, neighbour, now_);
+		if (!made || tunnel_.neighbours->add(hop.port, neighbour, *made) != NeighbourIndexResult::ok) {
+			counters_.ip_no_neighbour++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		host_.neighbours().retain(*made);
+		slot = *made;
+	}
+	PacketMeta &pm = meta(m);
+	pm.reason = static_cast<uint8_t>(PuntReason::ip_unresolved);
+	host_.neighbours().hold(slot, m);
+}
+
 void Control::resolved(rte_mbuf *m)
 {
-	// Held relay data whose next hop is now known: back to the worker
-	// that punted it, through the same relay stage as every other packet
-	// (which looks the endpoint up again: it may have moved meanwhile).
+	// A held packet whose next hop is now known: back to the worker that
+	// punted it. Relay data goes through the same relay stage as every
+	// other packet (which looks the endpoint up again: it may have moved
+	// meanwhile); an IP packet through ip_out, which routes it again.
 	PacketMeta &pm = meta(m);
-	pm.next = Stage::relay;
+	bool ip = pm.reason == static_cast<uint8_t>(PuntReason::ip_unresolved);
+	pm.next = ip ? Stage::ip_out : Stage::relay;
 	if (inject(m, pm.worker))
-		counters_.held_forwarded++;
+		(ip ? counters_.ip_held : counters_.held_forwarded)++;
 	else
 		counters_.held_dropped++;
 }

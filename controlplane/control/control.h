@@ -13,8 +13,11 @@
 
 #include "controlplane/api/bridge.h"
 #include "controlplane/control/table_sync.h"
+#include "controlplane/control/tunnel_io.h"
 #include "controlplane/host/host.h"
 #include "controlplane/relay/server.h"
+#include "dataplane/tables/fib.h"
+#include "dataplane/tables/neighbour_index.h"
 #include "dataplane/tables/relay_table.h"
 #include "dataplane/worker/counters.h"
 
@@ -32,6 +35,9 @@ struct ControlCounters {
 	uint64_t tx_sent = 0;           // replies, ARP/ND and probes handed to a worker to send
 	uint64_t tx_failed = 0;         // ... that found the worker's inject ring full
 	uint64_t no_wireguard = 0;      // a WireGuard punt, and this control thread runs no WireGuard core
+	uint64_t ip_no_route = 0;       // an IP packet to route (built here, or ip_out's unresolved) with no route now
+	uint64_t ip_no_neighbour = 0;   // ... whose next hop got no neighbour slot (the table is full)
+	uint64_t ip_held = 0;           // ... held for its next hop, then handed to a worker's ip_out
 	uint64_t no_mbuf = 0;
 	uint64_t reply_too_big = 0;
 };
@@ -62,7 +68,15 @@ struct StatusSources {
 	std::vector<const WorkerCounters *> workers;
 };
 
-class Control : private HostIo {
+// WireGuard's tables the control thread routes with (the tunnel's FIB and
+// the neighbour index ip_out reads), and its engine.
+struct TunnelAttach {
+	TunnelCore *core = nullptr;
+	const Fib *fib = nullptr;
+	NeighbourIndex *neighbours = nullptr;
+};
+
+class Control : private HostIo, public TunnelIo {
 public:
 	Control(relay::Server &server, RelayTable &table, NeighbourSlots &slots, std::vector<Port> ports,
 		NeighbourConfig neighbour_cfg, std::vector<WorkerRings> rings, rte_mempool *pool,
@@ -77,24 +91,39 @@ public:
 	std::string status_json() const;
 	std::string metrics_text() const;
 
+	// WireGuard on: before the first poll(). Everything must outlive this.
+	void attach_tunnel(const TunnelAttach &tunnel) { tunnel_ = tunnel; }
+
+	// TunnelIo.
+	rte_mbuf *alloc() override;
+	void route(rte_mbuf *m) override;
+	bool to_worker(rte_mbuf *m, unsigned worker) override;
+
 	const ControlCounters &counters() const { return counters_; }
 	Host &host() { return host_; }
 	TableSync &table_sync() { return sync_; }
 
 private:
 	// HostIo: the host stack's way out, and its held packets coming back.
-	rte_mbuf *alloc() override;
 	void send(const Port &port, rte_mbuf *m) override;
 	void resolved(rte_mbuf *m) override;
 
 	void punt(rte_mbuf *m, int64_t now);
 	void relay_input(rte_mbuf *m, PuntReason reason, int64_t now);
 	void hold_unresolved(rte_mbuf *m);
+	// An IP packet for ip_out (data at its IP header): its next hop found
+	// in the FIB, the neighbour made if new, and the packet held there
+	// until the MAC is known; then back to pm.worker's ip_out.
+	void hold_for_ip_out(rte_mbuf *m);
 	// Hands m to a worker's inject ring; false (m freed) when it is full.
 	bool inject(rte_mbuf *m, unsigned worker);
 	void serve_api(api::Call &call, int64_t now);
 
 	relay::Server &server_;
+	// The neighbours ip_out uses are the NeighbourIndex's entries: each
+	// holds one reference on its slot, never released (bounded by the
+	// index's size: the next hops on the ports' networks).
+	TunnelAttach tunnel_;
 	RelayTable &table_;
 	std::vector<WorkerRings> rings_;
 	unsigned current_worker_ = 0;  // whose punts are being handled: replies go back through it
@@ -106,6 +135,7 @@ private:
 	TableSync sync_;
 	ControlCounters counters_;
 	std::array<uint8_t, relay::kReplyBufferLen> reply_{};
+	int64_t now_ = 0;  // the current poll's time
 	int64_t next_gc_ = 0, next_neighbour_ = 0, next_activity_ = 0;
 };
 

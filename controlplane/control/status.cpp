@@ -83,7 +83,9 @@ std::string Control::status_json() const
 		{"stun_malformed", c.stun_malformed}, {"relay_replies", c.relay_replies},
 		{"relay_dropped", c.relay_dropped}, {"relay_malformed", c.relay_malformed},
 		{"held_forwarded", c.held_forwarded}, {"held_dropped", c.held_dropped},
-		{"tx_sent", c.tx_sent}, {"tx_failed", c.tx_failed}, {"no_wireguard", c.no_wireguard}, {"no_mbuf", c.no_mbuf},
+		{"tx_sent", c.tx_sent}, {"tx_failed", c.tx_failed}, {"no_wireguard", c.no_wireguard},
+		{"ip_no_route", c.ip_no_route}, {"ip_no_neighbour", c.ip_no_neighbour}, {"ip_held", c.ip_held},
+		{"no_mbuf", c.no_mbuf},
 		{"reply_too_big", c.reply_too_big}, {"table_publish_failures", sync_.publish_failures()}};
 	const HostCounters &h = host_.counters();
 	ordered_json host = {{"arp_replies", h.arp_replies}, {"neighbour_advertisements", h.neighbour_advertisements},
@@ -126,6 +128,7 @@ std::string Control::status_json() const
 	ordered_json j;
 	j["node_disco"] = sources_.node_disco;
 	j["relay"] = sources_.relay_on ? relay : ordered_json(nullptr);
+	j["wireguard"] = tunnel_.core ? ordered_json::parse(tunnel_.core->status_json()) : ordered_json(nullptr);
 	j["ports"] = addrs;
 	j["counters"] = counters;
 	j["neighbours"] = neighbours;
@@ -160,6 +163,8 @@ std::string Control::metrics_text() const
 	out << "# HELP wayport_neighbour_held_dropped_total Packets dropped while waiting for a next hop.\n"
 	    << "# TYPE wayport_neighbour_held_dropped_total counter\n"
 	    << "wayport_neighbour_held_dropped_total " << n.queue_drops << '\n';
+	if (tunnel_.core)
+		out << tunnel_.core->metrics_text();
 	return out.str();
 }
 

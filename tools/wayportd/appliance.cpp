@@ -188,6 +188,8 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 	shared_.relay_port = cfg.relay ? cfg.relay->port : 0;
 	std::vector<Port> ports = describe_ports(cfg, ports_);
 	shared_.ports = egress_view(ports);
+	if (cfg.wireguard && !build_tunnel_tables(cfg, ports, error))
+		return false;
 
 	// The control thread is built around a relay core, so one exists even
 	// with the relay off; with no addresses to advertise it allocates
@@ -214,12 +216,53 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 	control_ = std::make_unique<Control>(*relay_, *table_, *neighbours_, std::move(ports), ncfg,
 					     std::move(rings), pool_, &bridge_, std::move(sources), rte_get_tsc_hz());
 
+	if (cfg.wireguard && !start_tunnel(cfg, error))
+		return false;
+
 	make_socket_dir(cfg.api.socket);
 	api_ = std::make_unique<api::ApiServer>(cfg.api.socket, cfg.api.metrics, bridge_);
 	if (!api_->start()) {
 		error = "api.socket: " + api_->error();
 		return false;
 	}
+	return true;
+}
+
+bool Appliance::build_tunnel_tables(const config::Config &cfg, const std::vector<Port> &ports, std::string &error)
+{
+	tunnel_tables_ = tunnel::Tables::create(cfg, ports, static_cast<unsigned>(cfg.lcores.workers.size()), *qsbr_,
+						*neighbours_, tunnel::TableSizes{}, error);
+	if (!tunnel_tables_)
+		return false;
+	shared_.wireguard = &tunnel_tables_->shared();
+	return true;
+}
+
+bool Appliance::start_tunnel(const config::Config &cfg, std::string &error)
+{
+	const config::Wireguard &wg = *cfg.wireguard;
+	std::string key_error;
+	auto key = load_or_create_wireguard_key(wg.private_key_file, key_error);
+	if (!key) {
+		error = "wireguard.private_key_file: " + key_error;
+		return false;
+	}
+	std::vector<wireguard::Key32> psks(wg.peers.size());
+	for (size_t i = 0; i < wg.peers.size(); i++) {
+		if (wg.peers[i].preshared_key_file.empty())
+			continue;
+		auto psk = read_preshared_key(wg.peers[i].preshared_key_file, key_error);
+		if (!psk) {
+			error = "wireguard.peers[" + std::to_string(i) + "].preshared_key_file: " + key_error;
+			return false;
+		}
+		psks[i] = *psk;
+	}
+	tunnel_ = tunnel::Engine::create(wg, *tunnel_tables_, *key, std::move(psks), *control_, rte_get_tsc_hz(),
+					 tunnel::EngineOptions{}, error);
+	if (!tunnel_)
+		return false;
+	control_->attach_tunnel({tunnel_.get(), &tunnel_tables_->fib(), &tunnel_tables_->neighbour_index()});
 	return true;
 }
 
@@ -292,7 +335,11 @@ Appliance::~Appliance()
 	if (api_)
 		api_->stop();
 	stop_workers();
+	// The engine's handshake threads stop before the control thread's
+	// state they hand work to goes.
+	tunnel_.reset();
 	control_.reset();
+	tunnel_tables_.reset();
 	for (auto &w : workers_) {
 		rte_ring_free(w.punt);
 		rte_ring_free(w.inject);

@@ -18,6 +18,8 @@
 #include "controlplane/control/control.h"
 #include "controlplane/relay/random.h"
 #include "controlplane/relay/server.h"
+#include "controlplane/tunnel/engine.h"
+#include "controlplane/tunnel/tables.h"
 #include "dataplane/tables/neighbour_slots.h"
 #include "dataplane/tables/rcu.h"
 #include "dataplane/tables/relay_table.h"
@@ -45,6 +47,10 @@ private:
 	bool build(const config::Config &cfg, std::string &error);
 	bool open_ports(const config::Config &cfg, std::string &error);
 	bool start_workers(const config::Config &cfg, std::string &error);
+	// WireGuard's tables, before the workers start; its engine after the
+	// control thread exists.
+	bool build_tunnel_tables(const config::Config &cfg, const std::vector<Port> &ports, std::string &error);
+	bool start_tunnel(const config::Config &cfg, std::string &error);
 	void stop_workers();
 
 	struct WorkerSlot {
@@ -61,6 +67,7 @@ private:
 	std::unique_ptr<Qsbr> qsbr_;
 	std::unique_ptr<RelayTable> table_;
 	std::unique_ptr<NeighbourSlots> neighbours_;
+	std::unique_ptr<tunnel::Tables> tunnel_tables_;  // null: WireGuard off
 	DataplaneShared shared_;
 	std::vector<WorkerSlot> workers_;
 	std::atomic<bool> workers_stop_{false};
@@ -71,6 +78,7 @@ private:
 	api::Bridge bridge_;
 	std::unique_ptr<api::ApiServer> api_;
 	std::unique_ptr<Control> control_;
+	std::unique_ptr<tunnel::Engine> tunnel_;
 };
 
 } // namespace wayport

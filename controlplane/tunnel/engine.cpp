@@ -1,0 +1,526 @@
+#include "controlplane/tunnel/engine.h"
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include <sodium.h>
+
+#include <chrono>
+#include <cstring>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "controlplane/host/icmp_echo.h"
+#include "controlplane/host/icmp_error.h"
+#include "dataplane/packet/meta.h"
+#include "dataplane/stages/relay.h"
+
+namespace wayport::tunnel {
+
+namespace {
+
+using wireguard::Clock;
+using ordered_json = nlohmann::ordered_json;
+
+constexpr unsigned kHandshakeBurst = 32;
+constexpr uint8_t kOuterTtl = 64;
+
+Clock::time_point clock_at(int64_t ns)
+{
+	return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+// The IP version of the packet at data, as PacketMeta says it.
+L3 l3_of(const uint8_t *data, size_t len)
+{
+	if (len >= sizeof(rte_ipv4_hdr) && (data[0] >> 4) == 4)
+		return L3::ipv4;
+	if (len >= sizeof(rte_ipv6_hdr) && (data[0] >> 4) == 6)
+		return L3::ipv6;
+	return L3::none;
+}
+
+AddrPort source_of(const uint8_t *ip, L3 l3)
+{
+	return l3 == L3::ipv4 ? AddrPort::v4(ip + offsetof(rte_ipv4_hdr, src_addr), 0)
+			      : AddrPort::v6(ip + offsetof(rte_ipv6_hdr, src_addr), 0);
+}
+
+// A fresh mbuf holding len bytes of data, or null.
+rte_mbuf *mbuf_of(TunnelIo &io, size_t len, uint8_t *&data)
+{
+	rte_mbuf *m = io.alloc();
+	if (!m)
+		return nullptr;
+	if (len > UINT16_MAX || !(data = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, static_cast<uint16_t>(len))))) {
+		rte_pktmbuf_free(m);
+		data = nullptr;
+		return nullptr;
+	}
+	meta(m) = PacketMeta{};
+	return m;
+}
+
+} // namespace
+
+const char *to_string(EngineDrop d)
+{
+	switch (d) {
+	case EngineDrop::no_mbuf: return "no_mbuf";
+	case EngineDrop::bad_punt: return "bad_punt";
+	case EngineDrop::handshake_queue: return "handshake_queue";
+	case EngineDrop::no_route: return "no_route";
+	case EngineDrop::too_big: return "too_big";
+	case EngineDrop::host_not_echo: return "host_not_echo";
+	case EngineDrop::icmp_error_refused: return "icmp_error_refused";
+	case EngineDrop::inner_packet: return "inner_packet";
+	case EngineDrop::count: break;
+	}
+	return "?";
+}
+
+Engine::Engine(const config::Wireguard &cfg, Tables &tables, TunnelIo &io, uint64_t tsc_hz)
+	: listen_port_(cfg.listen_port), addresses_(cfg.addresses), peers_(cfg.peers), tables_(tables), io_(io),
+	  clock_(tsc_hz, rte_rdtsc(), Clock::now())
+{
+}
+
+std::unique_ptr<Engine> Engine::create(const config::Wireguard &cfg, Tables &tables, const wireguard::PrivateKey &key,
+				       std::vector<wireguard::Key32> psks, TunnelIo &io, uint64_t tsc_hz,
+				       EngineOptions options, std::string &error)
+{
+	std::unique_ptr<Engine> e(new Engine(cfg, tables, io, tsc_hz));
+	e->link_interval_ = options.link_interval;
+	wireguard::DeviceOptions dopt;
+	dopt.external_data_path = true;
+	e->device_ = std::make_unique<wireguard::Device>(key, dopt);
+	e->link_ = std::make_unique<wireguard::DataLink>(*e->device_, tables.peers(), tables.keypairs(), e->clock_,
+							 static_cast<uint16_t>(tables.shared().workers));
+	const Clock::time_point now = Clock::now();
+	for (size_t i = 0; i < cfg.peers.size(); i++) {
+		const config::WireguardPeer &p = cfg.peers[i];
+		wireguard::PeerConfig pc;
+		pc.public_key = p.public_key;
+		if (i < psks.size())
+			pc.preshared_key = psks[i];
+		pc.endpoint = p.endpoint;
+		pc.persistent_keepalive = std::chrono::seconds(p.persistent_keepalive / 1'000'000'000);
+		pc.roaming = p.roaming;
+		auto id = e->device_->add_peer(pc, now);
+		sodium_memzero(pc.preshared_key.data(), pc.preshared_key.size());
+		if (!id) {
+			error = "wireguard.peers[" + std::to_string(i) + "]: " + id.error;
+			break;
+		}
+		// Slot i is peer i in every table (tables.h).
+		if (*id.value != i || !e->link_->add_peer(*id.value, p.endpoint, p.roaming)) {
+			error = "wireguard.peers[" + std::to_string(i) + "]: no data-plane slot for it";
+			break;
+		}
+	}
+	for (wireguard::Key32 &k : psks)
+		sodium_memzero(k.data(), k.size());
+	if (!error.empty())
+		return nullptr;
+
+	wireguard::HandshakePool::Options popt;
+	popt.threads = options.handshake_threads;
+	Engine *raw = e.get();
+	e->pool_ = std::make_unique<wireguard::HandshakePool>(*e->device_, popt, [raw](wireguard::Output &out) {
+		std::lock_guard lock(raw->inbox_mu_);
+		raw->inbox_.push_back(std::move(out));
+	});
+	return e;
+}
+
+Engine::~Engine()
+{
+	// The pool's threads first: they call the Device and fill the inbox.
+	pool_.reset();
+}
+
+size_t Engine::drain_handshakes()
+{
+	size_t n_total = 0;
+	rte_mbuf *burst[kHandshakeBurst];
+	for (rte_ring *ring : tables_.shared().handshake) {
+		unsigned n = rte_ring_dequeue_burst(ring, reinterpret_cast<void **>(burst), kHandshakeBurst, nullptr);
+		for (unsigned i = 0; i < n; i++) {
+			rte_mbuf *m = burst[i];
+			// Classify checked the outer headers and the message's size.
+			ParsedUdp in;
+			relay_view(m, meta(m), in);
+			ByteSpan msg(rte_pktmbuf_mtod_offset(m, const uint8_t *, in.payload_offset), in.payload_len);
+			if (!pool_->submit(msg, in.src))
+				count(EngineDrop::handshake_queue);
+			rte_pktmbuf_free(m);
+		}
+		n_total += n;
+	}
+	return n_total;
+}
+
+size_t Engine::poll(int64_t now)
+{
+	size_t work = drain_handshakes();
+	std::vector<wireguard::Output> ready;
+	{
+		std::lock_guard lock(inbox_mu_);
+		ready.swap(inbox_);
+	}
+	for (wireguard::Output &out : ready)
+		deliver(out);
+	work += ready.size();
+
+	if (now >= next_link_) {
+		next_link_ = now + link_interval_;
+		const Clock::time_point t = clock_at(now);
+		wireguard::Output out;
+		link_->poll(t, out);
+		device_->tick(t, out);
+		deliver(out);
+		tables_.reclaimer().poll();
+		tables_.fib().reclaim();
+	}
+	return work;
+}
+
+void Engine::deliver(wireguard::Output &out)
+{
+	link_->apply(out);
+	for (const wireguard::Datagram &d : out.datagrams)
+		send_datagram(d);
+	for (const wireguard::ToSeal &s : out.to_seal)
+		seal(s);
+	for (size_t i = 0; i < out.packets.size(); i++)
+		count(EngineDrop::inner_packet);
+	out.clear();
+}
+
+void Engine::send_datagram(const wireguard::Datagram &d)
+{
+	// From the address of the port the FIB sends it out of, as wg_output's
+	// data is.
+	const Fib &fib = tables_.fib();
+	uint32_t hop = d.to.is_v4 ? fib.lookup4(d.to.ip4()) : fib.lookup6(d.to.ip.data());
+	const auto &ports = *tables_.shared().output->ports;
+	if (!fib.valid(hop) || fib.next_hop(hop).port >= ports.size()) {
+		count(EngineDrop::no_route);
+		return;
+	}
+	const PortAddrs &src = ports[fib.next_hop(hop).port].addrs;
+	if (d.to.is_v4 ? !src.has_ipv4 : !src.has_ipv6) {
+		count(EngineDrop::no_route);
+		return;
+	}
+	const size_t l3_len = d.to.is_v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr);
+	const size_t udp_len = sizeof(rte_udp_hdr) + d.bytes.size();
+	uint8_t *data;
+	rte_mbuf *m = mbuf_of(io_, l3_len + udp_len, data);
+	if (!m) {
+		count(data || l3_len + udp_len <= UINT16_MAX ? EngineDrop::no_mbuf : EngineDrop::too_big);
+		return;
+	}
+	auto *udp = reinterpret_cast<rte_udp_hdr *>(data + l3_len);
+	udp->src_port = rte_cpu_to_be_16(listen_port_);
+	udp->dst_port = rte_cpu_to_be_16(d.to.port);
+	udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(udp_len));
+	udp->dgram_cksum = 0;
+	std::memcpy(udp + 1, d.bytes.data(), d.bytes.size());
+	PacketMeta &pm = meta(m);
+	if (d.to.is_v4) {
+		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(data);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = 0;
+		ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(l3_len + udp_len));
+		ip->packet_id = 0;
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = kOuterTtl;
+		ip->next_proto_id = IPPROTO_UDP;
+		std::memcpy(&ip->src_addr, src.ipv4, 4);
+		std::memcpy(&ip->dst_addr, d.to.ip4(), 4);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		pm.l3 = L3::ipv4;
+	} else {
+		auto *ip = reinterpret_cast<rte_ipv6_hdr *>(data);
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(udp_len));
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = kOuterTtl;
+		std::memcpy(ip->src_addr, src.ipv6, 16);
+		std::memcpy(ip->dst_addr, d.to.ip.data(), 16);
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		pm.l3 = L3::ipv6;
+	}
+	pm.proto = IPPROTO_UDP;
+	pm.l4_offset = static_cast<uint16_t>(l3_len);
+	pm.payload_offset = static_cast<uint16_t>(l3_len + sizeof(rte_udp_hdr));
+	pm.payload_len = static_cast<uint16_t>(d.bytes.size());
+	pm.src_port = listen_port_;
+	pm.dst_port = d.to.port;
+	io_.route(m);
+}
+
+void Engine::seal(const wireguard::ToSeal &s)
+{
+	uint8_t *data;
+	rte_mbuf *m = mbuf_of(io_, s.inner.size(), data);
+	if (!m) {
+		count(s.inner.size() > UINT16_MAX ? EngineDrop::too_big : EngineDrop::no_mbuf);
+		return;
+	}
+	if (!s.inner.empty())
+		std::memcpy(data, s.inner.data(), s.inner.size());
+	// Empty: a keepalive (l3 none).
+	meta(m).l3 = l3_of(data, s.inner.size());
+	if (!s.inner.empty() && meta(m).l3 == L3::none) {
+		count(EngineDrop::bad_punt);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	to_peer(m, s.peer);
+}
+
+void Engine::to_peer(rte_mbuf *m, uint32_t slot)
+{
+	PacketMeta &pm = meta(m);
+	pm.next = Stage::wg_output;
+	pm.aux = slot;
+	unsigned home = tables_.peers()[slot].home_worker.load(std::memory_order_relaxed);
+	io_.to_worker(m, home);
+}
+
+void Engine::punt(rte_mbuf *m, PuntReason reason, int64_t now)
+{
+	const uint32_t slot = meta(m).aux;
+	if (reason != PuntReason::ttl_exceeded && slot >= device_->peer_count()) {
+		count(EngineDrop::bad_punt);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	switch (reason) {
+	case PuntReason::wg_staged:
+		staged(m, now);
+		return;
+	case PuntReason::wg_host:
+		echo(m);
+		return;
+	case PuntReason::ttl_exceeded:
+		time_exceeded(m);
+		return;
+	default:
+		count(EngineDrop::bad_punt);
+		rte_pktmbuf_free(m);
+		return;
+	}
+}
+
+void Engine::staged(rte_mbuf *m, int64_t now)
+{
+	const uint32_t slot = meta(m).aux;
+	// The worker counted it in flight when it punted it.
+	tables_.peers()[slot].staged_in_flight.fetch_sub(1, std::memory_order_relaxed);
+	ByteSpan packet(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+	wireguard::Output out;
+	device_->send(slot, packet, clock_at(now), out);
+	rte_pktmbuf_free(m);
+	deliver(out);
+}
+
+bool Engine::is_tunnel_address(const AddrPort &a) const
+{
+	for (const config::IpPrefix &p : addresses_)
+		if (p.addr.is_v4 == a.is_v4 && p.addr.ip == a.ip)
+			return true;
+	return false;
+}
+
+void Engine::echo(rte_mbuf *m)
+{
+	size_t reply_len = 0;
+	HostResult r = icmp_echo_reply(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+				       [this](const AddrPort &a) { return is_tunnel_address(a); }, reply_len);
+	if (r != HostResult::reply) {
+		count(EngineDrop::host_not_echo);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - reply_len));
+	const uint32_t slot = meta(m).aux;
+	L3 l3 = meta(m).l3;
+	meta(m) = PacketMeta{};
+	meta(m).l3 = l3;
+	to_peer(m, slot);
+}
+
+void Engine::time_exceeded(rte_mbuf *m)
+{
+	const uint8_t *orig = rte_pktmbuf_mtod(m, const uint8_t *);
+	const size_t orig_len = rte_pktmbuf_data_len(m);
+	const L3 l3 = l3_of(orig, orig_len);
+	if (l3 == L3::none) {
+		count(EngineDrop::bad_punt);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	// Back the way it came: a source inside a peer's allowed IPs came out of
+	// that peer's tunnel (wg_input checked it); any other came in on a port.
+	const AddrPort to = source_of(orig, l3);
+	const PrefixTable &allowed = tables_.allowed_ips();
+	const uint32_t owner = l3 == L3::ipv4 ? allowed.lookup4(to.ip4()) : allowed.lookup6(to.ip.data());
+	std::optional<AddrPort> from;
+	if (owner != PrefixTable::kNoMatch) {
+		for (const config::IpPrefix &p : addresses_)
+			if (!from && p.addr.is_v4 == to.is_v4)
+				from = p.addr;
+	} else {
+		const Fib &fib = tables_.fib();
+		uint32_t hop = to.is_v4 ? fib.lookup4(to.ip4()) : fib.lookup6(to.ip.data());
+		const auto &ports = *tables_.shared().output->ports;
+		if (fib.valid(hop) && fib.next_hop(hop).port < ports.size()) {
+			const PortAddrs &a = ports[fib.next_hop(hop).port].addrs;
+			if (to.is_v4 && a.has_ipv4)
+				from = AddrPort::v4(a.ipv4, 0);
+			else if (!to.is_v4 && a.has_ipv6)
+				from = AddrPort::v6(a.ipv6, 0);
+		}
+	}
+	if (!from) {
+		count(EngineDrop::icmp_error_refused);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint8_t buf[kIcmp6ErrorMax];
+	IcmpError err = build_time_exceeded(std::span<const uint8_t>(orig, orig_len), *from, buf);
+	rte_pktmbuf_free(m);
+	if (err.result != IcmpErrorResult::ok) {
+		count(EngineDrop::icmp_error_refused);
+		return;
+	}
+	uint8_t *data;
+	rte_mbuf *e = mbuf_of(io_, err.len, data);
+	if (!e) {
+		count(EngineDrop::no_mbuf);
+		return;
+	}
+	std::memcpy(data, buf, err.len);
+	meta(e).l3 = l3;
+	if (owner != PrefixTable::kNoMatch)
+		to_peer(e, owner);
+	else
+		io_.route(e);
+}
+
+std::string Engine::status_json() const
+{
+	ordered_json peers = ordered_json::array();
+	for (size_t i = 0; i < peers_.size(); i++) {
+		const wireguard::PeerStatus st = device_->status(static_cast<wireguard::PeerId>(i));
+		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
+		ordered_json allowed = ordered_json::array();
+		for (const config::Prefix &a : peers_[i].allowed_ips)
+			allowed.push_back(a.to_string());
+		ordered_json p;
+		p["public_key"] = st.public_key.to_base64();
+		p["endpoint"] = st.endpoint ? ordered_json(st.endpoint->to_string()) : ordered_json(nullptr);
+		p["allowed_ips"] = allowed;
+		p["latest_handshake"] = st.last_handshake ? st.last_handshake->seconds : 0;
+		// Handshake messages (the Device's) and transport data (the workers').
+		p["rx_bytes"] = st.rx_bytes + dp.rx_bytes.get();
+		p["tx_bytes"] = st.tx_bytes + dp.tx_bytes.get();
+		p["rx_packets"] = dp.rx_packets.get();
+		p["tx_packets"] = dp.tx_packets.get();
+		p["persistent_keepalive"] = st.persistent_keepalive.count();
+		p["handshake_pending"] = st.handshake_pending;
+		p["staged"] = st.staged;
+		p["roamed"] = dp.roamed.get();
+		peers.push_back(p);
+	}
+	ordered_json device_drops = ordered_json::object();
+	for (size_t d = 0; d < static_cast<size_t>(wireguard::WgDrop::count); d++)
+		device_drops[wireguard::to_string(wireguard::WgDrop(d))] = device_->drops(wireguard::WgDrop(d));
+	ordered_json events = ordered_json::object();
+	for (size_t e = 0; e < static_cast<size_t>(wireguard::WgEvent::count); e++)
+		events[wireguard::to_string(wireguard::WgEvent(e))] = device_->events(wireguard::WgEvent(e));
+	ordered_json engine_drops = ordered_json::object();
+	for (size_t d = 0; d < static_cast<size_t>(EngineDrop::count); d++)
+		engine_drops[to_string(EngineDrop(d))] = drops_[d];
+	ordered_json link_drops = ordered_json::object();
+	for (size_t d = 0; d < static_cast<size_t>(wireguard::LinkDrop::count); d++)
+		link_drops[wireguard::to_string(wireguard::LinkDrop(d))] = link_->drops(wireguard::LinkDrop(d));
+	ordered_json pool = {{"queued", pool_->queued()},
+			     {"capacity", pool_->capacity()},
+			     {"processed", pool_->processed()},
+			     {"queue_full", pool_->queue_full()},
+			     {"not_handshake", pool_->not_handshake()}};
+	ordered_json j;
+	j["public_key"] = device_->identity().static_public.to_base64();
+	j["listen_port"] = listen_port_;
+	j["peers"] = peers;
+	j["handshakes"] = events;
+	j["drops"] = {{"device", device_drops}, {"engine", engine_drops}, {"link", link_drops}};
+	j["handshake_pool"] = pool;
+	j["keypairs_published"] = link_->published();
+	return j.dump();
+}
+
+std::string Engine::metrics_text() const
+{
+	std::ostringstream out;
+	out << "# HELP wayport_wireguard_peer_bytes_total WireGuard bytes per peer, handshakes and data.\n"
+	    << "# TYPE wayport_wireguard_peer_bytes_total counter\n";
+	std::vector<wireguard::PeerStatus> st;
+	for (size_t i = 0; i < peers_.size(); i++)
+		st.push_back(device_->status(static_cast<wireguard::PeerId>(i)));
+	for (size_t i = 0; i < st.size(); i++) {
+		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
+		std::string key = st[i].public_key.to_base64();
+		out << "wayport_wireguard_peer_bytes_total{peer=\"" << key << "\",direction=\"rx\"} "
+		    << st[i].rx_bytes + dp.rx_bytes.get() << '\n'
+		    << "wayport_wireguard_peer_bytes_total{peer=\"" << key << "\",direction=\"tx\"} "
+		    << st[i].tx_bytes + dp.tx_bytes.get() << '\n';
+	}
+	out << "# HELP wayport_wireguard_peer_packets_total WireGuard transport packets per peer.\n"
+	    << "# TYPE wayport_wireguard_peer_packets_total counter\n";
+	for (size_t i = 0; i < st.size(); i++) {
+		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
+		std::string key = st[i].public_key.to_base64();
+		out << "wayport_wireguard_peer_packets_total{peer=\"" << key << "\",direction=\"rx\"} "
+		    << dp.rx_packets.get() << '\n'
+		    << "wayport_wireguard_peer_packets_total{peer=\"" << key << "\",direction=\"tx\"} "
+		    << dp.tx_packets.get() << '\n';
+	}
+	out << "# HELP wayport_wireguard_peer_latest_handshake_seconds Unix time of the peer's latest handshake (0: none).\n"
+	    << "# TYPE wayport_wireguard_peer_latest_handshake_seconds gauge\n";
+	for (const wireguard::PeerStatus &s : st)
+		out << "wayport_wireguard_peer_latest_handshake_seconds{peer=\"" << s.public_key.to_base64() << "\"} "
+		    << (s.last_handshake ? s.last_handshake->seconds : 0) << '\n';
+	out << "# HELP wayport_wireguard_peer_staged_packets Packets staged for a peer while its handshake completes.\n"
+	    << "# TYPE wayport_wireguard_peer_staged_packets gauge\n";
+	for (const wireguard::PeerStatus &s : st)
+		out << "wayport_wireguard_peer_staged_packets{peer=\"" << s.public_key.to_base64() << "\"} " << s.staged
+		    << '\n';
+	out << "# HELP wayport_wireguard_handshakes_total Handshake messages by what happened.\n"
+	    << "# TYPE wayport_wireguard_handshakes_total counter\n";
+	for (size_t e = 0; e < static_cast<size_t>(wireguard::WgEvent::count); e++)
+		out << "wayport_wireguard_handshakes_total{event=\"" << wireguard::to_string(wireguard::WgEvent(e)) << "\"} "
+		    << device_->events(wireguard::WgEvent(e)) << '\n';
+	out << "# HELP wayport_wireguard_dropped_total What the WireGuard slow path dropped, by where and why.\n"
+	    << "# TYPE wayport_wireguard_dropped_total counter\n";
+	for (size_t d = 0; d < static_cast<size_t>(wireguard::WgDrop::count); d++)
+		out << "wayport_wireguard_dropped_total{where=\"device\",reason=\"" << wireguard::to_string(wireguard::WgDrop(d))
+		    << "\"} " << device_->drops(wireguard::WgDrop(d)) << '\n';
+	for (size_t d = 0; d < static_cast<size_t>(EngineDrop::count); d++)
+		out << "wayport_wireguard_dropped_total{where=\"engine\",reason=\"" << to_string(EngineDrop(d)) << "\"} "
+		    << drops_[d] << '\n';
+	out << "# HELP wayport_wireguard_handshake_queue Handshake messages queued for the handshake threads.\n"
+	    << "# TYPE wayport_wireguard_handshake_queue gauge\n"
+	    << "wayport_wireguard_handshake_queue " << pool_->queued() << '\n';
+	return out.str();
+}
+
+} // namespace wayport::tunnel

@@ -1,0 +1,118 @@
+// WireGuard on the control thread (docs/ARCHITECTURE.md, "The thread
+// contract WireGuard follows"): the Device in external data-path mode, its
+// DataLink to the workers' tables, and the handshake pool, joined to the
+// control thread's rings through TunnelIo.
+//
+//   handshake rings (workers)  -> HandshakePool::submit (copied; mbuf freed)
+//   pool threads' Outputs      -> inbox_ (mutex) -> this thread: applied
+//   Output::datagrams          -> bare IPv4/IPv6 + UDP from the listen port,
+//                                 TunnelIo::route (ip_out, after the neighbour)
+//   Output::to_seal            -> the peer's home worker: wg_output, aux = slot
+//                                 (an empty mbuf, l3 none, for a keepalive)
+//   wg_staged punts            -> Device::send (staged there until a keypair),
+//                                 staged_in_flight decremented
+//   wg_host punts              -> an echo reply into the tunnel, to that peer
+//   ttl_exceeded punts         -> ICMP Time Exceeded back the way it came:
+//                                 into the tunnel when the source is a peer's,
+//                                 else out of the port toward the source
+//   every link_interval        -> DataLink::poll, Device::tick, reclaims
+//
+// Threads: everything but the sink runs on the control thread. The pool's
+// threads call the Device (thread-safe, device.h) and hand their Outputs
+// over under inbox_mu_; the control thread is the one that applies them
+// (DataLink's contract). Peer slot = PeerId = the config's order.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "controlplane/control/tunnel_io.h"
+#include "controlplane/tunnel/tables.h"
+#include "controlplane/wglink/data_link.h"
+#include "controlplane/wglink/tsc_clock.h"
+#include "controlplane/wireguard/device.h"
+#include "controlplane/wireguard/handshake_pool.h"
+
+namespace wayport::tunnel {
+
+// What the engine could not pass on. Every one is counted.
+enum class EngineDrop : uint8_t {
+	no_mbuf,            // the pool had no mbuf for a datagram, a packet to seal or an ICMP error
+	bad_punt,           // a punt naming a peer slot no peer has, or too short to be an IP packet
+	handshake_queue,    // the handshake pool's queue was full (its own counter says so too)
+	no_route,           // a datagram to an endpoint with no route, or a port with no address of its family
+	too_big,            // a datagram or packet longer than an mbuf holds
+	host_not_echo,      // an inner packet to a tunnel address that is no echo request (or not ours, malformed)
+	icmp_error_refused, // a ttl_exceeded punt that gets no error (icmp_error.h's rules), or no source address
+	inner_packet,       // the Device gave an inner packet: the external data path makes none
+	count
+};
+const char *to_string(EngineDrop d);
+
+struct EngineOptions {
+	unsigned handshake_threads = 1;
+	int64_t link_interval = 10'000'000;  // ns: DataLink::poll and Device::tick, 10 ms
+};
+
+class Engine final : public TunnelCore {
+public:
+	// psks: by peer, in the config's order (all zero: none). Null, with
+	// error naming the peer, when the Device refuses one.
+	static std::unique_ptr<Engine> create(const config::Wireguard &cfg, Tables &tables,
+					      const wireguard::PrivateKey &key, std::vector<wireguard::Key32> psks,
+					      TunnelIo &io, uint64_t tsc_hz, EngineOptions options, std::string &error);
+	~Engine() override;
+
+	void punt(rte_mbuf *m, PuntReason reason, int64_t now) override;
+	size_t poll(int64_t now) override;
+	std::string status_json() const override;
+	std::string metrics_text() const override;
+
+	wireguard::Device &device() { return *device_; }
+	uint64_t drops(EngineDrop d) const { return drops_[static_cast<size_t>(d)]; }
+
+private:
+	Engine(const config::Wireguard &cfg, Tables &tables, TunnelIo &io, uint64_t tsc_hz);
+	size_t drain_handshakes();
+	// Applies out's events, then sends and hands on what it holds.
+	void deliver(wireguard::Output &out);
+	void send_datagram(const wireguard::Datagram &d);
+	void seal(const wireguard::ToSeal &s);
+	void staged(rte_mbuf *m, int64_t now);
+	void echo(rte_mbuf *m);
+	void time_exceeded(rte_mbuf *m);
+	// m (bare IP, PacketMeta l3 set) to the peer's home worker's wg_output.
+	void to_peer(rte_mbuf *m, uint32_t slot);
+	bool is_tunnel_address(const AddrPort &a) const;
+	void count(EngineDrop d) { drops_[static_cast<size_t>(d)]++; }
+
+	// Immutable after create().
+	const uint16_t listen_port_;
+	const std::vector<config::IpPrefix> addresses_;
+	const std::vector<config::WireguardPeer> peers_;
+	Tables &tables_;
+	TunnelIo &io_;
+	const wireguard::TscClock clock_;
+
+	// Control thread only.
+	std::unique_ptr<wireguard::Device> device_;
+	std::unique_ptr<wireguard::DataLink> link_;
+	int64_t link_interval_ = 0;
+	int64_t next_link_ = 0;
+	std::vector<uint64_t> drops_ = std::vector<uint64_t>(static_cast<size_t>(EngineDrop::count));
+
+	// inbox_mu_ protects inbox_: the pool's threads append, the control
+	// thread takes the lot.
+	std::mutex inbox_mu_;
+	std::vector<wireguard::Output> inbox_;
+
+	// Last: its threads stop before anything they use goes.
+	std::unique_ptr<wireguard::HandshakePool> pool_;
+};
+
+} // namespace wayport::tunnel
