@@ -9,7 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "controlplane/disco/key.h"
 
@@ -20,11 +22,24 @@ enum class CallKind : uint8_t {
 	sessions,  // GET /relay/sessions: as `tailscale debug peer-relay-sessions` (JSON)
 	metrics,   // GET /metrics: Prometheus text
 	allocate,  // POST /relay/allocate {"a": "discokey:...", "b": "discokey:..."}
+	wireguard, // GET /wireguard: the interface and its peers, as `wg show` needs them (JSON)
+	wg_peer,   // POST /wireguard/peer: add, change or remove a peer, as `wg set <if> peer`
+};
+
+// POST /wireguard/peer's body, its shape checked by the API thread; the
+// values (base64, prefixes, addresses) by the control thread.
+struct WgPeerChange {
+	std::string public_key;
+	std::optional<std::vector<std::string>> allowed_ips;  // replaces the peer's list
+	std::optional<std::string> endpoint;                  // "192.0.2.1:51820", "[2001:db8::1]:51820"
+	std::optional<uint32_t> persistent_keepalive;         // seconds, 0..65535; 0: off
+	bool remove = false;
 };
 
 struct Call {
 	CallKind kind = CallKind::status;
 	disco::PublicKey a, b;  // allocate only
+	WgPeerChange wg_peer;   // wg_peer only
 
 	// Written by the control thread, then `done` is set (release).
 	int http_status = 500;

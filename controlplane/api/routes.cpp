@@ -25,6 +25,8 @@ constexpr Route kRoutes[] = {
 	{"/relay/sessions", "GET", CallKind::sessions, false},
 	{"/metrics", "GET", CallKind::metrics, true},
 	{"/relay/allocate", "POST", CallKind::allocate, false},
+	{"/wireguard", "GET", CallKind::wireguard, false},
+	{"/wireguard/peer", "POST", CallKind::wg_peer, false},
 };
 
 http::Response method_not_allowed(const http::Request &req, const Route &r)
@@ -76,6 +78,55 @@ std::optional<http::Response> parse_allocate(const http::Request &req, Call &cal
 	return std::nullopt;
 }
 
+// {"public_key": "<base64>", "allowed_ips": ["10.0.0.2/32", ...],
+// "endpoint": "192.0.2.1:51820", "persistent_keepalive": 25, "remove": true},
+// public_key required, the rest optional, nothing else.
+std::optional<http::Response> parse_wg_peer(const http::Request &req, WgPeerChange &change)
+{
+	if (!json_content_type(req))
+		return error_response(415, "Content-Type must be application/json");
+	json body = json::parse(req.body, nullptr, false);
+	if (body.is_discarded())
+		return error_response(400, "body is not valid JSON");
+	if (!body.is_object())
+		return error_response(400, "body must be a JSON object with at least 'public_key'");
+	for (const auto &[name, value] : body.items()) {
+		if (name == "public_key") {
+			if (!value.is_string())
+				return error_response(400, "field 'public_key' must be a string (base64, as wg prints keys)");
+			change.public_key = value.get<std::string>();
+		} else if (name == "allowed_ips") {
+			if (!value.is_array())
+				return error_response(400, "field 'allowed_ips' must be an array of prefixes");
+			change.allowed_ips.emplace();
+			for (const json &p : value) {
+				if (!p.is_string())
+					return error_response(400, "field 'allowed_ips' must hold strings like \"10.0.0.2/32\"");
+				change.allowed_ips->push_back(p.get<std::string>());
+			}
+		} else if (name == "endpoint") {
+			if (!value.is_string())
+				return error_response(400, "field 'endpoint' must be a string like \"192.0.2.1:51820\"");
+			change.endpoint = value.get<std::string>();
+		} else if (name == "persistent_keepalive") {
+			if (!value.is_number_unsigned() || value.get<uint64_t>() > 65535)
+				return error_response(400, "field 'persistent_keepalive' must be seconds, 0 (off) to 65535");
+			change.persistent_keepalive = value.get<uint32_t>();
+		} else if (name == "remove") {
+			if (!value.is_boolean())
+				return error_response(400, "field 'remove' must be true or false");
+			change.remove = value.get<bool>();
+		} else {
+			return error_response(400, "unknown field '" + name + "'");
+		}
+	}
+	if (change.public_key.empty())
+		return error_response(400, "field 'public_key' is required");
+	if (change.remove && (change.allowed_ips || change.endpoint || change.persistent_keepalive))
+		return error_response(400, "'remove' takes no other change with it");
+	return std::nullopt;
+}
+
 } // namespace
 
 http::Response error_response(int status, std::string_view why)
@@ -109,6 +160,9 @@ Routed route(const http::Request &req, Surface surface)
 	call->kind = r->kind;
 	if (r->kind == CallKind::allocate)
 		if (auto bad = parse_allocate(req, *call))
+			return {std::move(bad), nullptr};
+	if (r->kind == CallKind::wg_peer)
+		if (auto bad = parse_wg_peer(req, call->wg_peer))
 			return {std::move(bad), nullptr};
 	return {std::nullopt, std::move(call)};
 }

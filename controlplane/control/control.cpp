@@ -290,6 +290,12 @@ void Control::serve_api(api::Call &call, int64_t now)
 		call.body = R"({"error":"the relay is off: the config has no relay section"})";
 		return;
 	}
+	bool wg_call = call.kind == api::CallKind::wireguard || call.kind == api::CallKind::wg_peer;
+	if (wg_call && !tunnel_.core) {
+		call.http_status = 404;
+		call.body = R"({"error":"WireGuard is off: the config has no wireguard section"})";
+		return;
+	}
 	switch (call.kind) {
 	case api::CallKind::status:
 		call.http_status = 200;
@@ -304,6 +310,16 @@ void Control::serve_api(api::Call &call, int64_t now)
 		call.content_type = "text/plain; version=0.0.4";
 		call.body = metrics_text();
 		return;
+	case api::CallKind::wireguard:
+		call.http_status = 200;
+		call.body = tunnel_.core->status_json();
+		return;
+	case api::CallKind::wg_peer: {
+		auto [status, body] = tunnel_.core->set_peer(call.wg_peer, now);
+		call.http_status = status;
+		call.body = std::move(body);
+		return;
+	}
 	case api::CallKind::allocate: {
 		relay::ServerEndpoint ep;
 		relay::AllocError err = server_.allocate(call.a, call.b, now, ep);

@@ -10,7 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
+#include "controlplane/api/bridge.h"
 #include "dataplane/stages/punt.h"
 
 namespace wayport {
@@ -38,8 +40,10 @@ public:
 	virtual void punt(rte_mbuf *m, PuntReason reason, int64_t now) = 0;
 	// One control-loop turn at `now` (ns, monotonic); returns the work done.
 	virtual size_t poll(int64_t now) = 0;
-	// The "wireguard" object of the status JSON.
+	// The "wireguard" object of the status JSON, and GET /wireguard.
 	virtual std::string status_json() const = 0;
+	// POST /wireguard/peer: the HTTP status and the JSON body.
+	virtual std::pair<int, std::string> set_peer(const api::WgPeerChange &change, int64_t now) = 0;
 	// Its lines of the Prometheus text.
 	virtual std::string metrics_text() const = 0;
 };

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -82,7 +83,7 @@ const char *to_string(EngineDrop d)
 }
 
 Engine::Engine(const config::Wireguard &cfg, Tables &tables, TunnelIo &io, uint64_t tsc_hz)
-	: listen_port_(cfg.listen_port), addresses_(cfg.addresses), peers_(cfg.peers), tables_(tables), io_(io),
+	: listen_port_(cfg.listen_port), addresses_(cfg.addresses), tables_(tables), io_(io),
 	  clock_(tsc_hz, rte_rdtsc(), Clock::now())
 {
 }
@@ -119,6 +120,7 @@ std::unique_ptr<Engine> Engine::create(const config::Wireguard &cfg, Tables &tab
 			error = "wireguard.peers[" + std::to_string(i) + "]: no data-plane slot for it";
 			break;
 		}
+		e->info_.push_back(PeerInfo{p.allowed_ips, !p.preshared_key_file.empty()});
 	}
 	for (wireguard::Key32 &k : psks)
 		sodium_memzero(k.data(), k.size());
@@ -297,7 +299,7 @@ void Engine::to_peer(rte_mbuf *m, uint32_t slot)
 void Engine::punt(rte_mbuf *m, PuntReason reason, int64_t now)
 {
 	const uint32_t slot = meta(m).aux;
-	if (reason != PuntReason::ttl_exceeded && slot >= device_->peer_count()) {
+	if (reason != PuntReason::ttl_exceeded && (slot >= info_.size() || !info_[slot])) {
 		count(EngineDrop::bad_punt);
 		rte_pktmbuf_free(m);
 		return;
@@ -415,17 +417,126 @@ void Engine::time_exceeded(rte_mbuf *m)
 		io_.route(e);
 }
 
+std::string Engine::set_allowed_ips(uint32_t slot, const std::vector<config::Prefix> &prefixes)
+{
+	std::vector<Prefix> table;
+	for (const config::Prefix &p : prefixes)
+		table.push_back(Prefix::of(p.addr, static_cast<uint8_t>(p.len)));
+	if (PrefixResult r = tables_.allowed_ips().replace_value(slot, table); r != PrefixResult::ok)
+		return std::string("the allowed-IPs table refused them: ") + prefix_result_name(r);
+	for (size_t i = 0; i < info_.size(); i++) {
+		if (i == slot || !info_[i])
+			continue;
+		std::erase_if(info_[i]->allowed_ips, [&](const config::Prefix &theirs) {
+			return std::find(prefixes.begin(), prefixes.end(), theirs) != prefixes.end();
+		});
+	}
+	info_[slot]->allowed_ips = prefixes;
+	return {};
+}
+
+std::pair<int, std::string> Engine::set_peer(const api::WgPeerChange &change, int64_t now)
+{
+	auto fail = [](int status, const std::string &why) {
+		return std::pair{status, ordered_json{{"error", why}}.dump()};
+	};
+	auto key = wireguard::PublicKey::from_base64(change.public_key);
+	if (!key)
+		return fail(400, "public_key: " + key.error);
+	std::vector<config::Prefix> prefixes;
+	if (change.allowed_ips) {
+		for (const std::string &text : *change.allowed_ips) {
+			// As wg: host bits are cleared, not refused.
+			auto p = config::Prefix::parse_masked(text);
+			if (!p)
+				return fail(400, "allowed_ips: \"" + text + "\" is not a prefix like 10.0.0.2/32 or fd00::2/128");
+			if (std::find(prefixes.begin(), prefixes.end(), *p) == prefixes.end())
+				prefixes.push_back(*p);
+		}
+	}
+	std::optional<AddrPort> endpoint;
+	if (change.endpoint) {
+		endpoint = AddrPort::parse(*change.endpoint);
+		if (!endpoint || endpoint->port == 0)
+			return fail(400, "endpoint: \"" + *change.endpoint + "\" is not an address and port like "
+					 "192.0.2.1:51820 or [2001:db8::1]:51820");
+	}
+	const Clock::time_point t = clock_at(now);
+	std::optional<wireguard::PeerId> id = device_->find_peer(*key.value);
+
+	if (change.remove) {
+		if (!id)
+			return fail(404, "no peer " + change.public_key);
+		// Its keypairs leave the workers' table before its slot goes.
+		wireguard::Output out;
+		device_->remove_peer(*id, out);
+		deliver(out);
+		link_->remove_peer(*id);
+		tables_.allowed_ips().remove_value(*id);
+		info_[*id].reset();
+		return {200, ordered_json{{"removed", change.public_key}}.dump()};
+	}
+
+	if (!id) {
+		// Slots are not reused: a new peer takes the next one.
+		const size_t slot = device_->peer_count();
+		if (slot >= tables_.peers().capacity())
+			return fail(507, "the data plane has room for " + std::to_string(tables_.peers().capacity()) +
+						 " peers over the daemon's life, and they are taken");
+		wireguard::PeerConfig pc;
+		pc.public_key = *key.value;
+		pc.endpoint = endpoint;
+		pc.persistent_keepalive = std::chrono::seconds(change.persistent_keepalive.value_or(0));
+		auto added = device_->add_peer(pc, t);
+		if (!added)
+			return fail(400, added.error);
+		id = *added.value;
+		if (!link_->add_peer(*id, endpoint, true)) {
+			wireguard::Output out;
+			device_->remove_peer(*id, out);
+			deliver(out);
+			return fail(507, "no data-plane slot for the peer");
+		}
+		if (info_.size() <= *id)
+			info_.resize(*id + 1);
+		info_[*id] = PeerInfo{};
+		if (std::string why = set_allowed_ips(*id, prefixes); !why.empty()) {
+			wireguard::Output out;
+			device_->remove_peer(*id, out);
+			deliver(out);
+			link_->remove_peer(*id);
+			info_[*id].reset();
+			return fail(507, "allowed_ips: " + why);
+		}
+		return {200, ordered_json{{"added", change.public_key}}.dump()};
+	}
+
+	if (change.allowed_ips)
+		if (std::string why = set_allowed_ips(*id, prefixes); !why.empty())
+			return fail(507, "allowed_ips: " + why);
+	if (endpoint) {
+		device_->set_endpoint(*id, *endpoint);
+		link_->set_endpoint(*id, *endpoint);
+	}
+	if (change.persistent_keepalive)
+		device_->set_persistent_keepalive(*id, std::chrono::seconds(*change.persistent_keepalive), t);
+	return {200, ordered_json{{"changed", change.public_key}}.dump()};
+}
+
 std::string Engine::status_json() const
 {
 	ordered_json peers = ordered_json::array();
-	for (size_t i = 0; i < peers_.size(); i++) {
+	for (size_t i = 0; i < info_.size(); i++) {
+		if (!info_[i])
+			continue;
 		const wireguard::PeerStatus st = device_->status(static_cast<wireguard::PeerId>(i));
 		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
 		ordered_json allowed = ordered_json::array();
-		for (const config::Prefix &a : peers_[i].allowed_ips)
+		for (const config::Prefix &a : info_[i]->allowed_ips)
 			allowed.push_back(a.to_string());
 		ordered_json p;
 		p["public_key"] = st.public_key.to_base64();
+		p["preshared_key"] = info_[i]->has_preshared_key;
 		p["endpoint"] = st.endpoint ? ordered_json(st.endpoint->to_string()) : ordered_json(nullptr);
 		p["allowed_ips"] = allowed;
 		p["latest_handshake"] = st.last_handshake ? st.last_handshake->seconds : 0;
@@ -464,6 +575,7 @@ std::string Engine::status_json() const
 	j["handshakes"] = events;
 	j["drops"] = {{"device", device_drops}, {"engine", engine_drops}, {"link", link_drops}};
 	j["handshake_pool"] = pool;
+	j["under_load"] = device_->under_load_at(Clock::now());
 	j["keypairs_published"] = link_->published();
 	return j.dump();
 }
@@ -473,10 +585,13 @@ std::string Engine::metrics_text() const
 	std::ostringstream out;
 	out << "# HELP wayport_wireguard_peer_bytes_total WireGuard bytes per peer, handshakes and data.\n"
 	    << "# TYPE wayport_wireguard_peer_bytes_total counter\n";
+	// By slot; a removed peer's status is empty and is left out.
 	std::vector<wireguard::PeerStatus> st;
-	for (size_t i = 0; i < peers_.size(); i++)
-		st.push_back(device_->status(static_cast<wireguard::PeerId>(i)));
+	for (size_t i = 0; i < info_.size(); i++)
+		st.push_back(info_[i] ? device_->status(static_cast<wireguard::PeerId>(i)) : wireguard::PeerStatus{});
 	for (size_t i = 0; i < st.size(); i++) {
+		if (!info_[i])
+			continue;
 		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
 		std::string key = st[i].public_key.to_base64();
 		out << "wayport_wireguard_peer_bytes_total{peer=\"" << key << "\",direction=\"rx\"} "
@@ -487,6 +602,8 @@ std::string Engine::metrics_text() const
 	out << "# HELP wayport_wireguard_peer_packets_total WireGuard transport packets per peer.\n"
 	    << "# TYPE wayport_wireguard_peer_packets_total counter\n";
 	for (size_t i = 0; i < st.size(); i++) {
+		if (!info_[i])
+			continue;
 		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
 		std::string key = st[i].public_key.to_base64();
 		out << "wayport_wireguard_peer_packets_total{peer=\"" << key << "\",direction=\"rx\"} "
@@ -496,14 +613,16 @@ std::string Engine::metrics_text() const
 	}
 	out << "# HELP wayport_wireguard_peer_latest_handshake_seconds Unix time of the peer's latest handshake (0: none).\n"
 	    << "# TYPE wayport_wireguard_peer_latest_handshake_seconds gauge\n";
-	for (const wireguard::PeerStatus &s : st)
-		out << "wayport_wireguard_peer_latest_handshake_seconds{peer=\"" << s.public_key.to_base64() << "\"} "
-		    << (s.last_handshake ? s.last_handshake->seconds : 0) << '\n';
+	for (size_t i = 0; i < st.size(); i++)
+		if (info_[i])
+			out << "wayport_wireguard_peer_latest_handshake_seconds{peer=\"" << st[i].public_key.to_base64()
+			    << "\"} " << (st[i].last_handshake ? st[i].last_handshake->seconds : 0) << '\n';
 	out << "# HELP wayport_wireguard_peer_staged_packets Packets staged for a peer while its handshake completes.\n"
 	    << "# TYPE wayport_wireguard_peer_staged_packets gauge\n";
-	for (const wireguard::PeerStatus &s : st)
-		out << "wayport_wireguard_peer_staged_packets{peer=\"" << s.public_key.to_base64() << "\"} " << s.staged
-		    << '\n';
+	for (size_t i = 0; i < st.size(); i++)
+		if (info_[i])
+			out << "wayport_wireguard_peer_staged_packets{peer=\"" << st[i].public_key.to_base64() << "\"} "
+			    << st[i].staged << '\n';
 	out << "# HELP wayport_wireguard_handshakes_total Handshake messages by what happened.\n"
 	    << "# TYPE wayport_wireguard_handshakes_total counter\n";
 	for (size_t e = 0; e < static_cast<size_t>(wireguard::WgEvent::count); e++)
@@ -517,6 +636,9 @@ std::string Engine::metrics_text() const
 	for (size_t d = 0; d < static_cast<size_t>(EngineDrop::count); d++)
 		out << "wayport_wireguard_dropped_total{where=\"engine\",reason=\"" << to_string(EngineDrop(d)) << "\"} "
 		    << drops_[d] << '\n';
+	out << "# HELP wayport_wireguard_under_load 1 while handshakes without a cookie get cookie replies.\n"
+	    << "# TYPE wayport_wireguard_under_load gauge\n"
+	    << "wayport_wireguard_under_load " << (device_->under_load_at(Clock::now()) ? 1 : 0) << '\n';
 	out << "# HELP wayport_wireguard_handshake_queue Handshake messages queued for the handshake threads.\n"
 	    << "# TYPE wayport_wireguard_handshake_queue gauge\n"
 	    << "wayport_wireguard_handshake_queue " << pool_->queued() << '\n';

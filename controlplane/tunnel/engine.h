@@ -72,6 +72,7 @@ public:
 	size_t poll(int64_t now) override;
 	std::string status_json() const override;
 	std::string metrics_text() const override;
+	std::pair<int, std::string> set_peer(const api::WgPeerChange &change, int64_t now) override;
 
 	wireguard::Device &device() { return *device_; }
 	uint64_t drops(EngineDrop d) const { return drops_[static_cast<size_t>(d)]; }
@@ -89,12 +90,20 @@ private:
 	// m (bare IP, PacketMeta l3 set) to the peer's home worker's wg_output.
 	void to_peer(rte_mbuf *m, uint32_t slot);
 	bool is_tunnel_address(const AddrPort &a) const;
+	// The peer's allowed IPs become these in the table and in info_; a
+	// prefix another peer had moves (wg's rule). Empty on success, else why.
+	std::string set_allowed_ips(uint32_t slot, const std::vector<config::Prefix> &prefixes);
 	void count(EngineDrop d) { drops_[static_cast<size_t>(d)]++; }
+
+	// What `wg show` prints of a peer that the Device does not keep.
+	struct PeerInfo {
+		std::vector<config::Prefix> allowed_ips;  // in the order given
+		bool has_preshared_key = false;
+	};
 
 	// Immutable after create().
 	const uint16_t listen_port_;
 	const std::vector<config::IpPrefix> addresses_;
-	const std::vector<config::WireguardPeer> peers_;
 	Tables &tables_;
 	TunnelIo &io_;
 	const wireguard::TscClock clock_;
@@ -102,6 +111,7 @@ private:
 	// Control thread only.
 	std::unique_ptr<wireguard::Device> device_;
 	std::unique_ptr<wireguard::DataLink> link_;
+	std::vector<std::optional<PeerInfo>> info_;  // by slot; empty once removed
 	int64_t link_interval_ = 0;
 	int64_t next_link_ = 0;
 	std::vector<uint64_t> drops_ = std::vector<uint64_t>(static_cast<size_t>(EngineDrop::count));

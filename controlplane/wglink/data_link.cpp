@@ -40,6 +40,33 @@ bool DataLink::add_peer(PeerId id, const std::optional<AddrPort> &endpoint, bool
 	return true;
 }
 
+bool DataLink::remove_peer(PeerId id)
+{
+	if (id >= link_.size() || !link_[id].added)
+		return false;
+	LinkPeer &lp = link_[id];
+	std::vector<uint32_t> mine;
+	for (const auto &[index, kp] : published_)
+		if (kp->peer == id)
+			mine.push_back(index);
+	for (uint32_t index : mine)
+		retired(id, lp, index);
+	DataPeer &dp = peers_[id];
+	dp.send_keypair.store(nullptr, std::memory_order_release);
+	dp.wants_handshake.store(false, std::memory_order_relaxed);
+	dp.staged_in_flight.store(0, std::memory_order_relaxed);
+	lp = LinkPeer{};
+	return true;
+}
+
+void DataLink::set_endpoint(PeerId id, const AddrPort &endpoint)
+{
+	if (id >= link_.size() || !link_[id].added)
+		return;
+	peers_[id].endpoint.store(endpoint);
+	link_[id].endpoint = endpoint;
+}
+
 void DataLink::apply(Output &out)
 {
 	for (PeerEvent &e : out.events) {

@@ -63,6 +63,15 @@ public:
 	// configured endpoint. false (counted unknown_peer) when id has no slot.
 	bool add_peer(PeerId id, const std::optional<AddrPort> &endpoint, bool roaming);
 
+	// After Device::remove_peer and apply() of its Output: every keypair
+	// still published for the peer retired, its send keypair, handshake
+	// request and staging count cleared, and events still to come for it
+	// dropped (counted unknown_peer). false when id was not added.
+	bool remove_peer(PeerId id);
+	// `wg set … endpoint`: the workers send there from now on (the caller
+	// tells the Device too).
+	void set_endpoint(PeerId id, const AddrPort &endpoint);
+
 	// A Device Output made anywhere: its events applied (and removed from
 	// out); the datagrams, packets and to_seal are left for the caller.
 	void apply(Output &out);

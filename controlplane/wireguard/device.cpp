@@ -125,24 +125,73 @@ Parsed<PeerId> Device::add_peer(const PeerConfig &config, Clock::time_point now)
 		return {std::nullopt, "peer public key is all zero"};
 	if (config.public_key == identity_.static_public)
 		return {std::nullopt, "peer public key is this device's own"};
-	if (by_key_.contains(config.public_key))
-		return {std::nullopt, "peer " + config.public_key.to_base64() + " is configured twice"};
+	// The X25519 work before the lock: handshakes go on meanwhile.
 	const std::optional<PrecomputedStatic> ss = PrecomputedStatic::compute(identity_.static_key, config.public_key);
 	if (!ss)
 		return {std::nullopt, "peer public key " + config.public_key.to_base64() +
 					      " is a low-order point: no handshake with it can succeed"};
+	std::unique_lock lock(peers_mu_);
+	if (by_key_.contains(config.public_key))
+		return {std::nullopt, "peer " + config.public_key.to_base64() + " is configured twice"};
 	const auto id = static_cast<PeerId>(peers_.size());
 	peers_.push_back(std::make_unique<Peer>(id, config, *ss, now));
 	by_key_.emplace(config.public_key, id);
 	return {id, {}};
 }
 
+bool Device::remove_peer(PeerId id, Output &out)
+{
+	std::unique_lock lock(peers_mu_);
+	if (id >= peers_.size() || !peers_[id])
+		return false;
+	std::unique_ptr<Peer> peer = std::move(peers_[id]);
+	by_key_.erase(peer->public_key);
+	std::lock_guard peer_lock(peer->mu);
+	// Its index entries go with its keypairs and its handshake, so no
+	// message still in the network finds the freed Peer.
+	zero_key_material(*peer, out);
+	peer->staged.clear();
+	return true;
+}
+
+void Device::set_persistent_keepalive(PeerId id, std::chrono::seconds interval, Clock::time_point now)
+{
+	std::shared_lock lock(peers_mu_);
+	Peer *p = peer_at(id);
+	if (!p)
+		return;
+	std::lock_guard peer_lock(p->mu);
+	p->persistent_keepalive = interval;
+	if (interval.count() == 0)
+		p->timers.persistent_keepalive.reset();
+	else
+		p->timers.persistent_keepalive = now;
+}
+
 std::optional<PeerId> Device::find_peer(const PublicKey &key) const
+{
+	std::shared_lock lock(peers_mu_);
+	return find_locked(key);
+}
+
+std::optional<PeerId> Device::find_locked(const PublicKey &key) const
 {
 	auto it = by_key_.find(key);
 	if (it == by_key_.end())
 		return std::nullopt;
 	return it->second;
+}
+
+size_t Device::peer_count() const
+{
+	std::shared_lock lock(peers_mu_);
+	return peers_.size();
+}
+
+bool Device::has_peer(PeerId id) const
+{
+	std::shared_lock lock(peers_mu_);
+	return id < peers_.size() && peers_[id];
 }
 
 bool Device::under_load(QueueLoad load, Clock::time_point now)
@@ -152,6 +201,11 @@ bool Device::under_load(QueueLoad load, Clock::time_point now)
 		last_under_load_.store(t, std::memory_order_relaxed);
 		return true;
 	}
+	return under_load_at(now);
+}
+
+bool Device::under_load_at(Clock::time_point now) const
+{
 	const Clock::rep last = last_under_load_.load(std::memory_order_relaxed);
 	if (last == std::numeric_limits<Clock::rep>::min())
 		return false;
@@ -166,6 +220,7 @@ void Device::receive(ByteSpan datagram, const AddrPort &from, Clock::time_point 
 		count(WgDrop::not_wireguard);
 		return;
 	}
+	std::shared_lock lock(peers_mu_);
 	if (type == WireGuardType::transport) {
 		receive_transport(datagram, from, now, out);
 		return;
@@ -207,14 +262,14 @@ void Device::receive_initiation(ByteSpan msg, const AddrPort &from, Clock::time_
 	// needs only our static key.
 	std::optional<ReceivedInitiation> received;
 	auto precomputed = [this](const PublicKey &initiator) -> const PrecomputedStatic * {
-		const std::optional<PeerId> id = find_peer(initiator);
+		const std::optional<PeerId> id = find_locked(initiator);
 		return id ? &peers_[*id]->static_shared : nullptr;
 	};
 	if (consume_initiation(identity_, msg, received, precomputed) != HandshakeError::ok) {
 		count(WgDrop::handshake_failed);
 		return;
 	}
-	const std::optional<PeerId> id = find_peer(received->initiator);
+	const std::optional<PeerId> id = find_locked(received->initiator);
 	if (!id) {
 		count(WgDrop::unknown_peer);
 		return;
@@ -271,6 +326,10 @@ void Device::receive_response(ByteSpan msg, const AddrPort &from, Clock::time_po
 		count(WgDrop::unknown_index);
 		return;
 	}
+	if (!peers_[entry->peer]) {
+		count(WgDrop::unknown_index);
+		return;
+	}
 	Peer &peer = *peers_[entry->peer];
 	std::lock_guard lock(peer.mu);
 	if (!peer.pending || peer.pending->sender_index != response_receiver_index(msg)) {
@@ -302,6 +361,10 @@ void Device::receive_cookie_reply(ByteSpan msg, Clock::time_point now)
 	const uint32_t receiver = load_le32(msg.data() + wgmsg::CookieReply::receiver);
 	const std::optional<IndexEntry> entry = index_.lookup(receiver);
 	if (!entry) {
+		count(WgDrop::unknown_index);
+		return;
+	}
+	if (!peers_[entry->peer]) {
 		count(WgDrop::unknown_index);
 		return;
 	}
@@ -338,6 +401,10 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 		return;
 	}
 
+	if (!peers_[entry->peer]) {
+		count(WgDrop::unknown_index);
+		return;
+	}
 	Peer &peer = *peers_[entry->peer];
 	std::lock_guard lock(peer.mu);
 	if (!kp.receive_window.validate(counter)) {
@@ -368,7 +435,7 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 
 Peer *Device::peer_at(PeerId id)
 {
-	if (id < peers_.size())
+	if (id < peers_.size() && peers_[id])
 		return peers_[id].get();
 	count(WgDrop::unknown_peer_id);
 	return nullptr;
@@ -376,6 +443,7 @@ Peer *Device::peer_at(PeerId id)
 
 void Device::send(PeerId id, ByteSpan packet, Clock::time_point now, Output &out)
 {
+	std::shared_lock peers_lock(peers_mu_);
 	Peer *p = peer_at(id);
 	if (!p)
 		return;
@@ -391,6 +459,7 @@ void Device::send(PeerId id, ByteSpan packet, Clock::time_point now, Output &out
 
 void Device::initiate(PeerId id, Clock::time_point now, Output &out)
 {
+	std::shared_lock peers_lock(peers_mu_);
 	Peer *peer = peer_at(id);
 	if (!peer)
 		return;
@@ -400,6 +469,7 @@ void Device::initiate(PeerId id, Clock::time_point now, Output &out)
 
 void Device::data_path_activity(PeerId id, const DataActivity &activity, Clock::time_point now, Output &out)
 {
+	std::shared_lock peers_lock(peers_mu_);
 	Peer *p = peer_at(id);
 	if (!p)
 		return;
@@ -456,6 +526,7 @@ void Device::data_path_activity(PeerId id, const DataActivity &activity, Clock::
 
 void Device::set_endpoint(PeerId id, const AddrPort &endpoint)
 {
+	std::shared_lock peers_lock(peers_mu_);
 	Peer *peer = peer_at(id);
 	if (!peer)
 		return;
@@ -740,7 +811,10 @@ void Device::run_timers(Peer &peer, Clock::time_point now, Output &out)
 
 void Device::tick(Clock::time_point now, Output &out)
 {
+	std::shared_lock peers_lock(peers_mu_);
 	for (auto &p : peers_) {
+		if (!p)
+			continue;
 		std::lock_guard lock(p->mu);
 		run_timers(*p, now, out);
 	}
@@ -748,12 +822,15 @@ void Device::tick(Clock::time_point now, Output &out)
 
 std::optional<Clock::time_point> Device::next_deadline()
 {
+	std::shared_lock peers_lock(peers_mu_);
 	std::optional<Clock::time_point> earliest;
 	auto consider = [&earliest](const std::optional<Clock::time_point> &t) {
 		if (t && (!earliest || *t < *earliest))
 			earliest = t;
 	};
 	for (auto &p : peers_) {
+		if (!p)
+			continue;
 		std::lock_guard lock(p->mu);
 		const PeerTimers &t = p->timers;
 		consider(t.retransmit_handshake);
@@ -768,7 +845,8 @@ std::optional<Clock::time_point> Device::next_deadline()
 PeerStatus Device::status(PeerId id)
 {
 	PeerStatus s;
-	if (id >= peers_.size())
+	std::shared_lock peers_lock(peers_mu_);
+	if (id >= peers_.size() || !peers_[id])
 		return s;
 	Peer &peer = *peers_[id];
 	std::lock_guard lock(peer.mu);

@@ -10,13 +10,15 @@
 // what to send in an Output, so it runs on virtual time in tests and on a
 // handshake thread pool in wayportd (handshake_pool.h).
 //
-// Threads: receive(), send() and tick() may run on several threads at
-// once. Immutable after construction: identity_, options_. peers_ is
-// written only by add_peer(), which must finish before other calls start.
-// Each Peer is guarded by its own mutex (peer.h); the index table, the
-// cookie checker and the rate limiter by theirs; under-load and the
-// counters are atomics. Locks taken: one peer's at most, then possibly
-// the index table's or the checker's inside it, never two peers'.
+// Threads: every call may run on several threads at once. Immutable after
+// construction: identity_, options_. peers_mu_ guards peers_ and by_key_:
+// add_peer() and remove_peer() hold it exclusively, every other call
+// shared for its whole length (a handshake's X25519 work included, so a
+// removal waits for the messages of that peer in flight). Each Peer is
+// guarded by its own mutex (peer.h); the index table, the cookie checker
+// and the rate limiter by theirs; under-load and the counters are atomics.
+// Locks taken: peers_mu_, then one peer's at most, then possibly the index
+// table's or the checker's inside it, never two peers'.
 #pragma once
 
 #include <array>
@@ -25,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -166,11 +169,21 @@ public:
 
 	const Identity &identity() const { return identity_; }
 
-	// Before any other call from another thread. An error names what is
-	// wrong (a duplicate or zero key, our own key).
+	// Any time. An error names what is wrong (a duplicate or zero key, our
+	// own key). Ids are dense from 0 and never reused: a removed peer's id
+	// stays unused, and adding its key again gives a new one.
 	Parsed<PeerId> add_peer(const PeerConfig &config, Clock::time_point now);
+	// The peer's keypairs retired (KeypairRetired in out on the external
+	// data path), its handshake and staged packets dropped, its key freed
+	// for a new add_peer. false when id names no peer (now).
+	bool remove_peer(PeerId id, Output &out);
+	// `wg set … persistent-keepalive`: 0 turns it off; otherwise a
+	// keepalive is due at once, then every interval, as wg does.
+	void set_persistent_keepalive(PeerId id, std::chrono::seconds interval, Clock::time_point now);
 	std::optional<PeerId> find_peer(const PublicKey &key) const;
-	size_t peer_count() const { return peers_.size(); }
+	// Ids given out so far, removed peers' included.
+	size_t peer_count() const;
+	bool has_peer(PeerId id) const;
 
 	// A datagram from the network, from `from`.
 	void receive(ByteSpan datagram, const AddrPort &from, Clock::time_point now, Output &out,
@@ -196,6 +209,9 @@ public:
 	std::optional<Clock::time_point> next_deadline();
 
 	PeerStatus status(PeerId peer);
+	// Whether a handshake queue was seen at least 1/8 full within the last
+	// second: handshakes without mac2 get cookie replies meanwhile.
+	bool under_load_at(Clock::time_point now) const;
 	uint64_t drops(WgDrop d) const { return drops_[static_cast<size_t>(d)].load(std::memory_order_relaxed); }
 	uint64_t events(WgEvent e) const { return events_[static_cast<size_t>(e)].load(std::memory_order_relaxed); }
 	const IndexTable &index_table() const { return index_; }
@@ -237,8 +253,9 @@ private:
 	void timers_handshake_complete(Peer &peer);
 	void timers_session_derived(Peer &peer, Clock::time_point now);
 
-	// The peer, or null (counted as unknown_peer_id).
+	// With peers_mu_ held. The peer, or null (counted as unknown_peer_id).
 	Peer *peer_at(PeerId id);
+	std::optional<PeerId> find_locked(const PublicKey &key) const;
 
 	void count(WgDrop d, uint64_t n = 1) { drops_[static_cast<size_t>(d)].fetch_add(n, std::memory_order_relaxed); }
 	void count(WgEvent e) { events_[static_cast<size_t>(e)].fetch_add(1, std::memory_order_relaxed); }
@@ -246,8 +263,9 @@ private:
 	const Identity identity_;
 	const DeviceOptions options_;
 
-	std::vector<std::unique_ptr<Peer>> peers_;       // written by add_peer only
-	std::unordered_map<PublicKey, PeerId, PublicKeyHash> by_key_;  // likewise
+	mutable std::shared_mutex peers_mu_;
+	std::vector<std::unique_ptr<Peer>> peers_;       // by id; null once removed
+	std::unordered_map<PublicKey, PeerId, PublicKeyHash> by_key_;
 	IndexTable index_;
 	CookieChecker checker_;
 	Ratelimiter limiter_;

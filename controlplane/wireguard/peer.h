@@ -48,8 +48,8 @@ struct Peer {
 	Peer(PeerId id, const PeerConfig &config, const PrecomputedStatic &static_shared,
 	     Clock::time_point now)
 		: id(id), public_key(config.public_key), preshared_key(config.preshared_key),
-		  persistent_keepalive(config.persistent_keepalive), roaming(config.roaming),
-		  static_shared(static_shared),
+		  roaming(config.roaming), static_shared(static_shared),
+		  persistent_keepalive(config.persistent_keepalive),
 		  cookies(config.public_key),
 		  endpoint(config.endpoint),
 		  // So that the first initiation is not held back by the
@@ -64,7 +64,6 @@ struct Peer {
 	const PeerId id;
 	const PublicKey public_key;
 	const Key32 preshared_key;  // zeroed by the destructor
-	const std::chrono::seconds persistent_keepalive;
 	const bool roaming;
 	// DH(our static, theirs): the handshakes' "ss", computed once.
 	const PrecomputedStatic static_shared;
@@ -75,6 +74,7 @@ struct Peer {
 	// one peer's steps while they run different peers in parallel.
 	std::mutex mu;
 
+	std::chrono::seconds persistent_keepalive;  // 0: off
 	CookieJar cookies;
 	std::optional<AddrPort> endpoint;  // follows the latest authenticated packet
 

@@ -98,6 +98,57 @@ TEST_F(WayportctlOnline, Metrics)
 	EXPECT_EQ(r.out, kMetricsText);
 }
 
+TEST_F(WayportctlOnline, WgShowDumpIsWgsFormat)
+{
+	CtlRun r = wayportctl({"--socket", t.socket, "wg", "show", "dump"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	// wg show dump: the interface line (private key hidden, port, fwmark),
+	// then per peer key, psk, endpoint, allowed ips, handshake, rx, tx,
+	// keepalive.
+	EXPECT_EQ(r.out, "(hidden)\tHIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\t51820\toff\n"
+			 "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\t(hidden)\t192.0.2.10:51820\t"
+			 "10.99.0.2/32,fd99::2/128\t1700000000\t1536\t3221225472\t25\n"
+			 "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=\t(none)\t(none)\t(none)\t0\t0\t0\toff\n");
+}
+
+TEST_F(WayportctlOnline, WgShowText)
+{
+	CtlRun r = wayportctl({"--socket", t.socket, "wg", "show"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.out.rfind("interface: wayport\n  public key: HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\n"
+			      "  private key: (hidden)\n  listening port: 51820\n\n"
+			      "peer: xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n  preshared key: (hidden)\n"
+			      "  endpoint: 192.0.2.10:51820\n  allowed ips: 10.99.0.2/32, fd99::2/128\n",
+			      0),
+		  0u)
+		<< r.out;
+	EXPECT_NE(r.out.find("  transfer: 1.50 KiB received, 3.00 GiB sent\n  persistent keepalive: every 25 seconds\n"),
+		  std::string::npos)
+		<< r.out;
+	EXPECT_NE(r.out.find("peer: TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=\n  allowed ips: (none)\n"),
+		  std::string::npos)
+		<< r.out;
+	r = wayportctl({"--socket", t.socket, "wg", "show", "--json"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(json::parse(r.out), json::parse(kWireguardJson));
+}
+
+TEST_F(WayportctlOnline, WgSetPeerSpeaksWgsWords)
+{
+	const std::string key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+	CtlRun r = wayportctl({"--socket", t.socket, "wg", "set", "peer", key, "allowed-ips", "10.0.0.2/32, fd00::2/128",
+			       "endpoint", "192.0.2.1:51820", "persistent-keepalive", "off"});
+	EXPECT_EQ(r.status, 0) << r.err;
+	// As wg set: nothing printed on success.
+	EXPECT_EQ(r.out, "");
+	EXPECT_EQ(wayportctl({"--socket", t.socket, "wg", "set", "peer", key, "remove"}).status, 0);
+	expect_error(wayportctl({"--socket", t.socket, "wg", "set", "peer", key, "persistent-keepalive", "99999"}),
+		     "persistent-keepalive must be seconds, 1 to 65535, or off: not \"99999\"");
+	expect_error(wayportctl({"--socket", t.socket, "wg", "set", "peer", key, "endpoint"}), "endpoint needs a value");
+	expect_error(wayportctl({"--socket", t.socket, "wg", "set", "peer", key, "fwmark", "1"}),
+		     "unknown peer option \"fwmark\": use allowed-ips, endpoint, persistent-keepalive or remove");
+}
+
 TEST(WayportctlOffline, CannotReach)
 {
 	TempDir dir;

@@ -1,5 +1,7 @@
 #include "tests/api/harness.h"
 
+#include <nlohmann/json.hpp>
+
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -34,6 +36,16 @@ const std::string kMetricsText = "# HELP wayport_relay_sessions Live relay sessi
 				 "# TYPE wayport_relay_sessions gauge\n"
 				 "wayport_relay_sessions 1\n";
 
+// Two peers: one with a handshake 90 s before kWireguardNow, one never.
+const std::string kWireguardJson =
+	R"({"public_key":"HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=","listen_port":51820,"peers":[)"
+	R"({"public_key":"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=","preshared_key":true,)"
+	R"("endpoint":"192.0.2.10:51820","allowed_ips":["10.99.0.2/32","fd99::2/128"],)"
+	R"("latest_handshake":1700000000,"rx_bytes":1536,"tx_bytes":3221225472,"persistent_keepalive":25},)"
+	R"({"public_key":"TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=","preshared_key":false,)"
+	R"("endpoint":null,"allowed_ips":[],"latest_handshake":0,"rx_bytes":0,"tx_bytes":0,)"
+	R"("persistent_keepalive":0}]})";
+
 void canned(api::Call &c)
 {
 	c.http_status = 200;
@@ -56,6 +68,19 @@ void canned(api::Call &c)
 			 c.b.to_text() + R"("],"LamportID":1,"AddrPorts":["203.0.113.5:7777"],"VNI":1,)"
 			 R"("BindLifetime":"30s","SteadyStateLifetime":"5m0s"})";
 		break;
+	case api::CallKind::wireguard: c.body = kWireguardJson; break;
+	case api::CallKind::wg_peer: {
+		// Echoes what the API thread parsed, so tests see the request.
+		nlohmann::json j = {{"public_key", c.wg_peer.public_key}, {"remove", c.wg_peer.remove}};
+		if (c.wg_peer.allowed_ips)
+			j["allowed_ips"] = *c.wg_peer.allowed_ips;
+		if (c.wg_peer.endpoint)
+			j["endpoint"] = *c.wg_peer.endpoint;
+		if (c.wg_peer.persistent_keepalive)
+			j["persistent_keepalive"] = *c.wg_peer.persistent_keepalive;
+		c.body = j.dump();
+		break;
+	}
 	}
 }
 

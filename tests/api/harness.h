@@ -31,6 +31,7 @@ using Handler = std::function<void(api::Call &)>;
 extern const std::string kStatusJson;
 extern const std::string kSessionsJson;
 extern const std::string kMetricsText;
+extern const std::string kWireguardJson;
 void canned(api::Call &c);
 
 // Calls bridge.serve in a loop, as the control thread does every iteration.

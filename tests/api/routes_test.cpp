@@ -112,6 +112,63 @@ TEST(Routes, AllocateBodyIsCheckedHere)
 	EXPECT_TRUE(ok.call);
 }
 
+TEST(Routes, WireguardPeerBodyIsCheckedHere)
+{
+	const std::string key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+	Routed r = route(req("POST", "/wireguard/peer",
+			     R"({"public_key":")" + key + R"(","allowed_ips":["10.0.0.2/32","fd00::2/128"],)"
+			     R"("endpoint":"192.0.2.1:51820","persistent_keepalive":25})"),
+			 Surface::control);
+	ASSERT_TRUE(r.call) << error_of(r);
+	EXPECT_EQ(r.call->kind, CallKind::wg_peer);
+	const WgPeerChange &c = r.call->wg_peer;
+	EXPECT_EQ(c.public_key, key);
+	ASSERT_TRUE(c.allowed_ips);
+	EXPECT_EQ(*c.allowed_ips, (std::vector<std::string>{"10.0.0.2/32", "fd00::2/128"}));
+	EXPECT_EQ(c.endpoint, "192.0.2.1:51820");
+	EXPECT_EQ(c.persistent_keepalive, 25u);
+	EXPECT_FALSE(c.remove);
+
+	// Absent fields stay absent: an empty list is a change (clear), none is not.
+	r = route(req("POST", "/wireguard/peer", R"({"public_key":")" + key + R"(","allowed_ips":[]})"),
+		  Surface::control);
+	ASSERT_TRUE(r.call);
+	ASSERT_TRUE(r.call->wg_peer.allowed_ips);
+	EXPECT_TRUE(r.call->wg_peer.allowed_ips->empty());
+	EXPECT_FALSE(r.call->wg_peer.endpoint);
+	EXPECT_FALSE(r.call->wg_peer.persistent_keepalive);
+
+	struct {
+		std::string body;
+		const char *mentions;
+	} refused[] = {
+		{"", "not valid JSON"},
+		{"[]", "JSON object"},
+		{"{}", "'public_key' is required"},
+		{R"({"public_key":1})", "'public_key' must be a string"},
+		{R"({"public_key":"k","allowed_ips":"10.0.0.2/32"})", "'allowed_ips' must be an array"},
+		{R"({"public_key":"k","allowed_ips":[1]})", "'allowed_ips' must hold strings"},
+		{R"({"public_key":"k","endpoint":5})", "'endpoint' must be a string"},
+		{R"({"public_key":"k","persistent_keepalive":-1})", "'persistent_keepalive' must be seconds"},
+		{R"({"public_key":"k","persistent_keepalive":65536})", "'persistent_keepalive' must be seconds"},
+		{R"({"public_key":"k","persistent_keepalive":"25"})", "'persistent_keepalive' must be seconds"},
+		{R"({"public_key":"k","remove":"yes"})", "'remove' must be true or false"},
+		{R"({"public_key":"k","remove":true,"endpoint":"192.0.2.1:1"})", "'remove' takes no other change"},
+		{R"({"public_key":"k","preshared_key":"x"})", "unknown field 'preshared_key'"},
+	};
+	for (const auto &c : refused) {
+		Routed bad = route(req("POST", "/wireguard/peer", c.body), Surface::control);
+		std::string why = error_of(bad);
+		EXPECT_NE(why.find(c.mentions), std::string::npos) << c.body << " -> " << why;
+		if (bad.reply) {
+			EXPECT_EQ(bad.reply->status, 400) << c.body;
+		}
+	}
+	EXPECT_EQ(route(req("GET", "/wireguard/peer"), Surface::control).reply->status, 405);
+	EXPECT_TRUE(route(req("GET", "/wireguard"), Surface::control).call);
+	EXPECT_EQ(route(req("GET", "/wireguard"), Surface::metrics_only).reply->status, 404);
+}
+
 TEST(Routes, ErrorsAreJsonEvenForOddBytes)
 {
 	http::Response r = error_response(404, "no such endpoint: /\xff\xfe");

@@ -314,6 +314,51 @@ TEST_F(DataLinkTest, RetiringTheSendKeypairWaitsForTheWorkersGracePeriod)
 	qsbr.unregister_worker(0);
 }
 
+TEST_F(DataLinkTest, RemovingAPeerTakesItsKeypairsOutOfTheTableAtOnce)
+{
+	// Two keypairs published: a's as initiator, then b's as responder
+	// (a's next, unconfirmed).
+	peers[a_peer].wants_handshake.store(true);
+	poll();
+	deliver_all();
+	now += kRekeyTimeout;
+	Output bout;
+	b.initiate(b_peer, now, bout);
+	to_a_device(bout.datagrams.at(0).bytes);
+	ASSERT_EQ(link->published(), 2u);
+	ASSERT_NE(send_keypair(), nullptr);
+
+	// A pool thread's Output for the peer still on its way while it goes.
+	now += kRekeyTimeout;
+	Output late;
+	b.initiate(b_peer, now, bout);
+	a.receive(bout.datagrams.back().bytes, addr_b, now, late);
+	ASSERT_FALSE(late.events.empty());
+
+	Output out;
+	ASSERT_TRUE(a.remove_peer(a_peer, out));
+	link->apply(out);
+	ASSERT_TRUE(link->remove_peer(a_peer));
+	EXPECT_EQ(send_keypair(), nullptr);
+	EXPECT_EQ(link->published(), 0u);
+	EXPECT_EQ(table->size(), 0u);
+	EXPECT_FALSE(a.has_peer(a_peer));
+	EXPECT_FALSE(a.find_peer(b.identity().static_public));
+	EXPECT_FALSE(link->remove_peer(a_peer)) << "once";
+
+	// The late Output publishes nothing for a peer that is gone.
+	const uint64_t unknown = link->drops(LinkDrop::unknown_peer);
+	link->apply(late);
+	EXPECT_EQ(table->size(), 0u);
+	EXPECT_GT(link->drops(LinkDrop::unknown_peer), unknown);
+
+	// b's data under the old keys now finds no keypair; a new add of the
+	// same key gets a new id.
+	auto again = a.add_peer({b.identity().static_public, {}, addr_b, {}}, now);
+	ASSERT_TRUE(again) << again.error;
+	EXPECT_NE(*again.value, a_peer);
+}
+
 TEST_F(DataLinkTest, EndpointsBothWays)
 {
 	// A worker saw b roam: the Device's next initiation goes there.

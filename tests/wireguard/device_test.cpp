@@ -258,6 +258,62 @@ TEST(WireGuardDevice, AddPeerRefusesDuplicatesZeroAndOwnKey)
 	EXPECT_NE(refused.error.find("low-order"), std::string::npos);
 }
 
+TEST(WireGuardDevice, RemovedPeerLosesItsSessionAndItsKeyCanComeBack)
+{
+	DevicePair p;
+	p.send_a(ipv4_packet(1, 2));
+	p.deliver_all();
+	ASSERT_TRUE(p.b_reaches_a());
+	Output out;
+	ASSERT_TRUE(p.b.remove_peer(p.b_peer, out));
+	EXPECT_FALSE(p.b.remove_peer(p.b_peer, out)) << "once";
+	EXPECT_FALSE(p.b.has_peer(p.b_peer));
+	EXPECT_FALSE(p.b.find_peer(p.a.identity().static_public));
+	EXPECT_EQ(p.b.status(p.b_peer).public_key, PublicKey{}) << "nothing left to show";
+	EXPECT_EQ(p.b.index_table().size(), 0u) << "its keypairs and handshake left the index";
+
+	// a's data under the old keypair is no one's now; its new handshake
+	// is refused as an unknown peer's.
+	p.in_flight.clear();
+	p.send_a(ipv4_packet(1, 2));
+	const uint64_t unknown_index = p.b.drops(WgDrop::unknown_index);
+	p.deliver_all();
+	EXPECT_EQ(p.b.drops(WgDrop::unknown_index), unknown_index + 1);
+	p.b.send(p.b_peer, ipv4_packet(2, 1), p.now, out);
+	EXPECT_EQ(p.b.drops(WgDrop::unknown_peer_id), 1u);
+
+	// The key again: a new id, and a handshake with it works.
+	auto again = p.b.add_peer({p.a.identity().static_public, {}, p.addr_a, {}}, p.now);
+	ASSERT_TRUE(again) << again.error;
+	EXPECT_NE(*again.value, p.b_peer);
+	EXPECT_EQ(p.b.peer_count(), 2u);
+	p.b_peer = *again.value;
+	p.delivered_a.clear();
+	p.send_b(ipv4_packet(2, 1));
+	p.deliver_all();
+	EXPECT_EQ(p.delivered_a.size(), 1u) << "staged, handshake, then delivered";
+	EXPECT_TRUE(p.a_reaches_b());
+}
+
+TEST(WireGuardDevice, PersistentKeepaliveSetAtRunTimeSendsOneAtOnce)
+{
+	DevicePair p;
+	p.send_a(ipv4_packet(1, 2));
+	p.deliver_all();
+	const uint64_t before = p.a.events(WgEvent::keepalive_sent);
+	p.a.set_persistent_keepalive(p.a_peer, 25s, p.now);
+	EXPECT_EQ(p.a.status(p.a_peer).persistent_keepalive, 25s);
+	p.advance(1ms);
+	EXPECT_EQ(p.a.events(WgEvent::keepalive_sent), before + 1);
+	p.deliver_all();
+	p.advance(25s);
+	EXPECT_EQ(p.a.events(WgEvent::keepalive_sent), before + 2) << "then every 25 s";
+	p.a.set_persistent_keepalive(p.a_peer, 0s, p.now);
+	p.deliver_all();
+	p.advance(60s);
+	EXPECT_EQ(p.a.status(p.a_peer).timers.persistent_keepalive, std::nullopt);
+}
+
 // --- Preshared keys ------------------------------------------------------
 
 TEST(WireGuardDevice, PresharedKeysMustMatch)

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace wayport::ctl {
 
@@ -75,5 +76,9 @@ void cmd_relay_sessions(const std::string &socket, bool json);
 // Both keys "discokey:<hex>", checked before connecting.
 void cmd_relay_allocate(const std::string &socket, const std::string &a, const std::string &b);
 void cmd_metrics(const std::string &socket);
+// `wg show` and `wg show dump` of wayportd's interface; --json: the API's.
+void cmd_wg_show(const std::string &socket, bool dump, bool json);
+// `wg set <if> peer <key> [allowed-ips a,b] [endpoint e] [persistent-keepalive n|off] [remove]`.
+void cmd_wg_set_peer(const std::string &socket, const std::string &public_key, const std::vector<std::string> &words);
 
 } // namespace wayport::ctl

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 
 	auto *keygen = app.add_subcommand("keygen", "a new disco private key and its public key");
 
-	auto *wg = app.add_subcommand("wg", "WireGuard keys, as wireguard-tools' wg, and handshake messages");
+	auto *wg = app.add_subcommand("wg", "WireGuard: wayportd's interface (show, set) and keys, as wireguard-tools' wg; handshake messages");
 	wg->require_subcommand(1);
 	auto *wg_genkey = wg->add_subcommand("genkey", "a new private key, base64 (as wg genkey)");
 	auto *wg_pubkey = wg->add_subcommand("pubkey", "the public key of the private key on standard input (as wg pubkey)");
@@ -78,6 +78,20 @@ int main(int argc, char **argv)
 	wg_cookie->add_option("--source", cookie.source, "the message's source, 1.2.3.4:5 or [2001:db8::1]:5")
 		->required();
 	wg_cookie->add_option("handshake", input, "hex, or - for standard input")->required();
+
+	bool wg_json = false;
+	std::string wg_show_what;
+	auto *wg_show = wg->add_subcommand("show", "wayportd's WireGuard interface, as wg show; dump: as wg show dump");
+	wg_show->add_option("what", wg_show_what, "dump: wg's tab-separated lines for scripts")
+		->check(CLI::IsMember({"dump"}));
+	wg_show->add_flag("--json", wg_json, "the daemon's JSON as it is");
+	std::string set_peer_word, set_peer_key;
+	std::vector<std::string> set_peer_words;
+	auto *wg_set = wg->add_subcommand("set", "change wayportd's peers, as wg set <interface> peer ...");
+	wg_set->add_option("peer", set_peer_word, "the word peer")->required()->check(CLI::IsMember({"peer"}));
+	wg_set->add_option("public-key", set_peer_key, "the peer's public key, base64")->required();
+	wg_set->add_option("changes", set_peer_words,
+			   "allowed-ips <a,b,...> | endpoint <addr:port> | persistent-keepalive <s|off> | remove");
 
 	bool json = false;
 	auto *status = app.add_subcommand("status", "wayportd's identity, relay port and counters");
@@ -137,6 +151,10 @@ int main(int argc, char **argv)
 			cmd_relay_allocate(socket, key_a, key_b);
 		else if (*metrics)
 			cmd_metrics(socket);
+		else if (*wg_show)
+			cmd_wg_show(socket, wg_show_what == "dump", wg_json);
+		else if (*wg_set)
+			cmd_wg_set_peer(socket, set_peer_key, set_peer_words);
 	} catch (const CommandError &e) {
 		std::cerr << "wayportctl: " << e.what() << '\n';
 		return 1;
