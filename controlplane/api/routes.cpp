@@ -52,16 +52,26 @@ bool json_content_type(const http::Request &req)
 	return media == kJson;
 }
 
-// {"a": "discokey:...", "b": "discokey:..."}, nothing else.
-std::optional<http::Response> parse_allocate(const http::Request &req, Call &call)
+// A POST's body as a JSON object, or the answer refusing it; shape: what
+// the object must hold, for the message.
+std::optional<http::Response> json_object_body(const http::Request &req, json &body, std::string_view shape)
 {
 	if (!json_content_type(req))
 		return error_response(415, "Content-Type must be application/json");
-	json body = json::parse(req.body, nullptr, false);
+	body = json::parse(req.body, nullptr, false);
 	if (body.is_discarded())
 		return error_response(400, "body is not valid JSON");
 	if (!body.is_object())
-		return error_response(400, "body must be a JSON object with fields 'a' and 'b'");
+		return error_response(400, "body must be a JSON object with " + std::string(shape));
+	return std::nullopt;
+}
+
+// {"a": "discokey:...", "b": "discokey:..."}, nothing else.
+std::optional<http::Response> parse_allocate(const http::Request &req, Call &call)
+{
+	json body;
+	if (auto bad = json_object_body(req, body, "fields 'a' and 'b'"))
+		return bad;
 	for (const auto &[name, value] : body.items())
 		if (name != "a" && name != "b")
 			return error_response(400, "unknown field '" + name + "'");
@@ -83,13 +93,9 @@ std::optional<http::Response> parse_allocate(const http::Request &req, Call &cal
 // public_key required, the rest optional, nothing else.
 std::optional<http::Response> parse_wg_peer(const http::Request &req, WgPeerChange &change)
 {
-	if (!json_content_type(req))
-		return error_response(415, "Content-Type must be application/json");
-	json body = json::parse(req.body, nullptr, false);
-	if (body.is_discarded())
-		return error_response(400, "body is not valid JSON");
-	if (!body.is_object())
-		return error_response(400, "body must be a JSON object with at least 'public_key'");
+	json body;
+	if (auto bad = json_object_body(req, body, "at least 'public_key'"))
+		return bad;
 	for (const auto &[name, value] : body.items()) {
 		if (name == "public_key") {
 			if (!value.is_string())

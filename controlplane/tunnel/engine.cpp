@@ -16,6 +16,7 @@
 #include "controlplane/host/icmp_echo.h"
 #include "controlplane/host/icmp_error.h"
 #include "dataplane/packet/meta.h"
+#include "dataplane/packet/outer_udp.h"
 #include "dataplane/stages/relay.h"
 
 namespace wayport::tunnel {
@@ -26,7 +27,6 @@ using wireguard::Clock;
 using ordered_json = nlohmann::ordered_json;
 
 constexpr unsigned kHandshakeBurst = 32;
-constexpr uint8_t kOuterTtl = 64;
 
 Clock::time_point clock_at(int64_t ns)
 {
@@ -49,22 +49,24 @@ AddrPort source_of(const uint8_t *ip, L3 l3)
 			      : AddrPort::v6(ip + offsetof(rte_ipv6_hdr, src_addr), 0);
 }
 
-// A fresh mbuf holding len bytes of data, or null.
-rte_mbuf *mbuf_of(TunnelIo &io, size_t len, uint8_t *&data)
+} // namespace
+
+rte_mbuf *Engine::fresh(size_t len, uint8_t *&data)
 {
-	rte_mbuf *m = io.alloc();
-	if (!m)
-		return nullptr;
-	if (len > UINT16_MAX || !(data = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, static_cast<uint16_t>(len))))) {
-		rte_pktmbuf_free(m);
-		data = nullptr;
+	rte_mbuf *m = io_.alloc();
+	if (!m) {
+		count(EngineDrop::no_mbuf);
 		return nullptr;
 	}
+	if (len > rte_pktmbuf_tailroom(m)) {
+		count(EngineDrop::too_big);
+		rte_pktmbuf_free(m);
+		return nullptr;
+	}
+	data = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
 	meta(m) = PacketMeta{};
 	return m;
 }
-
-} // namespace
 
 const char *to_string(EngineDrop d)
 {
@@ -219,43 +221,21 @@ void Engine::send_datagram(const wireguard::Datagram &d)
 	}
 	const size_t l3_len = d.to.is_v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr);
 	const size_t udp_len = sizeof(rte_udp_hdr) + d.bytes.size();
-	uint8_t *data;
-	rte_mbuf *m = mbuf_of(io_, l3_len + udp_len, data);
-	if (!m) {
-		count(data || l3_len + udp_len <= UINT16_MAX ? EngineDrop::no_mbuf : EngineDrop::too_big);
+	uint8_t *data = nullptr;
+	rte_mbuf *m = fresh(l3_len + udp_len, data);
+	if (!m)
 		return;
-	}
+	write_ip_udp(data, d.to.is_v4 ? src.ipv4 : src.ipv6, d.to, listen_port_, static_cast<uint16_t>(udp_len));
 	auto *udp = reinterpret_cast<rte_udp_hdr *>(data + l3_len);
-	udp->src_port = rte_cpu_to_be_16(listen_port_);
-	udp->dst_port = rte_cpu_to_be_16(d.to.port);
-	udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(udp_len));
-	udp->dgram_cksum = 0;
 	std::memcpy(udp + 1, d.bytes.data(), d.bytes.size());
 	PacketMeta &pm = meta(m);
 	if (d.to.is_v4) {
 		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(data);
-		ip->version_ihl = RTE_IPV4_VHL_DEF;
-		ip->type_of_service = 0;
-		ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(l3_len + udp_len));
-		ip->packet_id = 0;
-		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-		ip->time_to_live = kOuterTtl;
-		ip->next_proto_id = IPPROTO_UDP;
-		std::memcpy(&ip->src_addr, src.ipv4, 4);
-		std::memcpy(&ip->dst_addr, d.to.ip4(), 4);
-		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 		pm.l3 = L3::ipv4;
 	} else {
-		auto *ip = reinterpret_cast<rte_ipv6_hdr *>(data);
-		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(udp_len));
-		ip->proto = IPPROTO_UDP;
-		ip->hop_limits = kOuterTtl;
-		std::memcpy(ip->src_addr, src.ipv6, 16);
-		std::memcpy(ip->dst_addr, d.to.ip.data(), 16);
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(reinterpret_cast<rte_ipv6_hdr *>(data), udp);
 		pm.l3 = L3::ipv6;
 	}
 	pm.proto = IPPROTO_UDP;
@@ -269,12 +249,10 @@ void Engine::send_datagram(const wireguard::Datagram &d)
 
 void Engine::seal(const wireguard::ToSeal &s)
 {
-	uint8_t *data;
-	rte_mbuf *m = mbuf_of(io_, s.inner.size(), data);
-	if (!m) {
-		count(s.inner.size() > UINT16_MAX ? EngineDrop::too_big : EngineDrop::no_mbuf);
+	uint8_t *data = nullptr;
+	rte_mbuf *m = fresh(s.inner.size(), data);
+	if (!m)
 		return;
-	}
 	if (!s.inner.empty())
 		std::memcpy(data, s.inner.data(), s.inner.size());
 	// Empty: a keepalive (l3 none).
@@ -403,12 +381,10 @@ void Engine::time_exceeded(rte_mbuf *m)
 		count(EngineDrop::icmp_error_refused);
 		return;
 	}
-	uint8_t *data;
-	rte_mbuf *e = mbuf_of(io_, err.len, data);
-	if (!e) {
-		count(EngineDrop::no_mbuf);
+	uint8_t *data = nullptr;
+	rte_mbuf *e = fresh(err.len, data);
+	if (!e)
 		return;
-	}
 	std::memcpy(data, buf, err.len);
 	meta(e).l3 = l3;
 	if (owner != PrefixTable::kNoMatch)

@@ -46,7 +46,7 @@ enum class EngineDrop : uint8_t {
 	bad_punt,           // a punt naming a peer slot no peer has, or too short to be an IP packet
 	handshake_queue,    // the handshake pool's queue was full (its own counter says so too)
 	no_route,           // a datagram to an endpoint with no route, or a port with no address of its family
-	too_big,            // a datagram or packet longer than an mbuf holds
+	too_big,            // a datagram or packet longer than one mbuf holds
 	host_not_echo,      // an inner packet to a tunnel address that is no echo request (or not ours, malformed)
 	icmp_error_refused, // a ttl_exceeded punt that gets no error (icmp_error.h's rules), or no source address
 	inner_packet,       // the Device gave an inner packet: the external data path makes none
@@ -80,6 +80,9 @@ public:
 private:
 	Engine(const config::Wireguard &cfg, Tables &tables, TunnelIo &io, uint64_t tsc_hz);
 	size_t drain_handshakes();
+	// An mbuf of len bytes at data, PacketMeta cleared; null (counted
+	// no_mbuf or too_big) when there is none or it cannot hold len.
+	rte_mbuf *fresh(size_t len, uint8_t *&data);
 	// Applies out's events, then sends and hands on what it holds.
 	void deliver(wireguard::Output &out);
 	void send_datagram(const wireguard::Datagram &d);

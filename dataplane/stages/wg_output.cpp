@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/packet/outer_udp.h"
 #include "dataplane/packet/ttl.h"
 #include "dataplane/wire/bytes.h"
 #include "dataplane/wire/wireguard.h"
@@ -26,7 +27,6 @@ constexpr uint32_t kMessageTransportData = 4;
 constexpr uint16_t kHeaderLen = 16;
 constexpr uint16_t kTagLen = 16;
 constexpr uint16_t kPaddingMultiple = 16;
-constexpr uint8_t kOuterTtl = 64;
 
 // The inner packet's length by its own header; classify checked that it
 // fits what arrived.
@@ -59,43 +59,20 @@ void write_outer(rte_mbuf *m, uint8_t *l3, const EgressPort &port, uint16_t src_
 		 uint16_t udp_len)
 {
 	m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK);
-	uint16_t l3_len;
+	const uint16_t l3_len = write_ip_udp(l3, dst.is_v4 ? port.addrs.ipv4 : port.addrs.ipv6, dst, src_port, udp_len);
 	if (dst.is_v4) {
 		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(l3);
-		l3_len = sizeof(rte_ipv4_hdr);
-		ip->version_ihl = RTE_IPV4_VHL_DEF;
-		ip->type_of_service = 0;
-		ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(l3_len + udp_len));
-		ip->packet_id = 0;
-		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-		ip->time_to_live = kOuterTtl;
-		ip->next_proto_id = IPPROTO_UDP;
-		std::memcpy(&ip->src_addr, port.addrs.ipv4, 4);
-		std::memcpy(&ip->dst_addr, dst.ip4(), 4);
-		ip->hdr_checksum = 0;
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
 		if (port.offload_ipv4_cksum)
 			m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
 		else
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 	} else {
-		auto *ip = reinterpret_cast<rte_ipv6_hdr *>(l3);
-		l3_len = sizeof(rte_ipv6_hdr);
-		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		ip->payload_len = rte_cpu_to_be_16(udp_len);
-		ip->proto = IPPROTO_UDP;
-		ip->hop_limits = kOuterTtl;
-		std::memcpy(ip->src_addr, port.addrs.ipv6, 16);
-		std::memcpy(ip->dst_addr, dst.ip.data(), 16);
 		m->ol_flags |= RTE_MBUF_F_TX_IPV6;
 	}
 	m->l3_len = l3_len;
-	auto *udp = reinterpret_cast<rte_udp_hdr *>(l3 + l3_len);
-	udp->src_port = rte_cpu_to_be_16(src_port);
-	udp->dst_port = rte_cpu_to_be_16(dst.port);
-	udp->dgram_len = rte_cpu_to_be_16(udp_len);
-	udp->dgram_cksum = 0;
 	if (port.offload_udp_cksum) {
+		auto *udp = reinterpret_cast<rte_udp_hdr *>(l3 + l3_len);
 		m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 		udp->dgram_cksum = dst.is_v4 ? rte_ipv4_phdr_cksum(reinterpret_cast<rte_ipv4_hdr *>(l3), m->ol_flags)
 					     : rte_ipv6_phdr_cksum(reinterpret_cast<rte_ipv6_hdr *>(l3), m->ol_flags);

@@ -36,6 +36,7 @@
 #include "tests/integration/daemon.h"
 #include "tests/integration/netns.h"
 #include "tests/integration/process.h"
+#include "tests/interop/text.h"
 #include "tests/interop/wg_go.h"
 
 namespace wayport::test {
@@ -45,23 +46,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr const char *kTools[] = {"/usr/bin/wireguard-go", "/usr/bin/wg", "/usr/bin/iperf3"};
-
-std::string trim(std::string s)
-{
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-		s.pop_back();
-	return s;
-}
-
-std::vector<std::string> split(const std::string &s, char sep)
-{
-	std::vector<std::string> out;
-	std::string item;
-	std::istringstream in(s);
-	while (std::getline(in, item, sep))
-		out.push_back(item);
-	return out;
-}
 
 bool can_run()
 {

@@ -28,6 +28,7 @@
 #include "tests/integration/netns.h"
 #include "tests/interop/icmp.h"
 #include "tests/interop/pump.h"
+#include "tests/interop/text.h"
 #include "tests/interop/wg_go.h"
 
 namespace wayport::test {
@@ -50,13 +51,6 @@ constexpr Ip4 kPeerHost = {10, 98, 0, 2};
 constexpr uint16_t kListenPort = 51820;
 // A handshake queue 1/8 full: the kernel's threshold for "under load".
 constexpr QueueLoad kUnderLoad{512, 4096};
-
-std::string trim(std::string s)
-{
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-		s.pop_back();
-	return s;
-}
 
 class WgInterop : public testing::Test {
 protected:

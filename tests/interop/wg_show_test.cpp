@@ -19,6 +19,7 @@
 
 #include "tests/integration/netns.h"
 #include "tests/integration/process.h"
+#include "tests/interop/text.h"
 #include "tests/interop/wg_go.h"
 #include "tools/wayportctl/wg_show.h"
 
@@ -27,16 +28,6 @@ namespace {
 
 using ctl::WgShowInterface;
 using ctl::WgShowPeer;
-
-std::vector<std::string> split(const std::string &s, char sep)
-{
-	std::vector<std::string> out;
-	std::string item;
-	std::istringstream in(s);
-	while (std::getline(in, item, sep))
-		out.push_back(item);
-	return out;
-}
 
 // The dump as wg prints it, read back into what the formatters take.
 WgShowInterface parse_dump(const std::string &name, const std::string &dump)
