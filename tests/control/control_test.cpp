@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <memory>
 
 #include "controlplane/api/bridge.h"
@@ -198,6 +199,125 @@ TEST_F(ControlTest, FullInjectRingIsCountedAndFreesThePacket)
 	EXPECT_EQ(control_->counters().tx_sent, 0u);
 	EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use);  // the reply was freed
 	free_all(injected(1));
+}
+
+// A bare IPv4 packet (no Ethernet header) to dst, as ip_out punts it.
+rte_mbuf *bare_ipv4(const AddrPort &dst, uint8_t fill)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(test::test_pool());
+	auto *ip = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, 40));
+	std::memset(ip, fill, 40);
+	ip[0] = 0x45;
+	ip[2] = 0;
+	ip[3] = 40;
+	ip[8] = 63;
+	std::memcpy(ip + 16, dst.ip4(), 4);
+	meta(m) = PacketMeta{};
+	meta(m).l3 = L3::ipv4;
+	return m;
+}
+
+TEST_F(ControlTest, UnroutedIpPacketsWaitForTheirNextHopThenGoBackToIpOut)
+{
+	// WireGuard's tables: a FIB from the port (on-link 10.9.0.0/24, the
+	// default route via 10.9.0.254) and the neighbour index ip_out reads.
+	port_.gateway4 = ap("10.9.0.254:0");
+	control_ = std::make_unique<Control>(relay_, table_, slots_, std::vector<Port>{port_}, NeighbourConfig{},
+					     rings_, test::test_pool(), nullptr, sources_, 1'000'000'000);
+	FibConfig fc;
+	fc.prefixes.max_rules6 = fc.prefixes.tbl8_groups6 = fc.prefixes.max_rules4 = fc.prefixes.tbl8_groups4 = 64;
+	Fib fib(qsbr_, fc);
+	ASSERT_EQ(fib.build({port_}, {}), FibResult::ok);
+	std::string error;
+	auto index = NeighbourIndex::create(qsbr_, 64, error);
+	ASSERT_TRUE(index) << error;
+	control_->attach_tunnel({nullptr, &fib, index.get()});
+
+	// ip_out on worker 1 punts one on-link and one beyond the gateway.
+	rte_mbuf *on_link = bare_ipv4(ap("10.9.0.20:0"), 0x21);
+	rte_mbuf *beyond = bare_ipv4(ap("198.51.100.5:0"), 0x22);
+	for (rte_mbuf *m : {on_link, beyond}) {
+		PacketMeta &pm = meta(m);
+		pm.next = Stage::control;
+		pm.reason = static_cast<uint8_t>(PuntReason::ip_unresolved);
+		pm.worker = 1;
+		pm.aux = NeighbourIndex::kNone;
+		pm.tx_port = kPortId;
+		punt(m, 1);
+	}
+	control_->poll(kT0, 0);
+	// Each neighbour made, named in the index, and probed (ARP, through
+	// the worker whose punt it answers); nothing handed back yet.
+	const uint32_t dst_slot = index->find(kPortId, ap("10.9.0.20:0"));
+	const uint32_t gw_slot = index->find(kPortId, ap("10.9.0.254:0"));
+	ASSERT_NE(dst_slot, NeighbourIndex::kNone);
+	ASSERT_NE(gw_slot, NeighbourIndex::kNone);
+	EXPECT_EQ(index->find(kPortId, ap("198.51.100.5:0")), NeighbourIndex::kNone) << "routed via the gateway";
+	auto probes = injected(1);
+	ASSERT_EQ(probes.size(), 2u);
+	for (rte_mbuf *p : probes) {
+		EXPECT_EQ(meta(p).next, Stage::tx);
+		EXPECT_EQ(test::mbuf_bytes(p)[13], 0x06);  // ARP: ethertype 0x0806
+	}
+	free_all(probes);
+	EXPECT_TRUE(injected(0).empty());
+
+	// The gateway answers first: its packet goes back to worker 1's ip_out.
+	control_->host().neighbours().learn(kPortId, ap("10.9.0.254:0"), rte_ether_addr{{2, 0, 0, 0, 0, 0xfe}}, kT0 + 1);
+	auto out = injected(1);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0], beyond);
+	EXPECT_EQ(meta(out[0]).next, Stage::ip_out);
+	EXPECT_EQ(control_->counters().ip_held, 1u);
+	free_all(out);
+	control_->host().neighbours().learn(kPortId, ap("10.9.0.20:0"), rte_ether_addr{{2, 0, 0, 0, 0, 0x20}}, kT0 + 2);
+	out = injected(1);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0], on_link);
+	free_all(out);
+
+	// A packet the node built itself (TunnelIo::route): through worker 0,
+	// at once now that the neighbour is known, the index entry reused.
+	control_->route(bare_ipv4(ap("10.9.0.20:0"), 0x23));
+	out = injected(0);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(meta(out[0]).next, Stage::ip_out);
+	EXPECT_EQ(index->size(), 2u);
+	free_all(out);
+	EXPECT_EQ(control_->counters().ip_held, 3u);
+
+	// A FIB with no default route: nowhere to send it.
+	port_.gateway4.reset();
+	ASSERT_EQ(fib.build({port_}, {}), FibResult::ok);
+	control_->route(bare_ipv4(ap("198.51.100.5:0"), 0x24));
+	EXPECT_EQ(control_->counters().ip_no_route, 1u);
+	EXPECT_TRUE(injected(0).empty());
+}
+
+TEST_F(ControlTest, WireguardPuntsWithoutWireguardAreCountedAndFreed)
+{
+	unsigned in_use = rte_mempool_in_use_count(test::test_pool());
+	for (PuntReason r : {PuntReason::wg_staged, PuntReason::wg_host, PuntReason::ip_unresolved}) {
+		rte_mbuf *m = bare_ipv4(ap("10.9.0.20:0"), 0x30);
+		meta(m).next = Stage::control;
+		meta(m).reason = static_cast<uint8_t>(r);
+		punt(m, 0);
+	}
+	control_->poll(kT0, 0);
+	EXPECT_EQ(control_->counters().no_wireguard, 3u);
+	EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use);
+	// And the API says WireGuard is off.
+	api::Bridge bridge;
+	control_ = std::make_unique<Control>(relay_, table_, slots_, std::vector<Port>{port_}, NeighbourConfig{},
+					     rings_, test::test_pool(), &bridge, sources_, 1'000'000'000);
+	auto call = std::make_shared<api::Call>();
+	call->kind = api::CallKind::wireguard;
+	ASSERT_TRUE(bridge.submit(call));
+	control_->poll(kT0, 0);
+	ASSERT_TRUE(call->done.load());
+	EXPECT_EQ(call->http_status, 404);
+	EXPECT_NE(call->body.find("WireGuard is off"), std::string::npos);
+	EXPECT_TRUE(nlohmann::json::parse(control_->status_json())["wireguard"].is_null());
 }
 
 TEST_F(ControlTest, RelayOffRefusesTheRelaysCallsAndSaysSoInStatus)
