@@ -234,9 +234,12 @@ void Control::route(rte_mbuf *m)
 void Control::hold_for_ip_out(rte_mbuf *m)
 {
 	// The worker's route may be stale by now: look it up again.
+	// By its own header: a sealed packet's PacketMeta describes the inner one.
 	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
-	const bool v4 = rte_pktmbuf_data_len(m) >= sizeof(rte_ipv4_hdr) && (ip[0] >> 4) == 4;
-	if (!v4 && rte_pktmbuf_data_len(m) < sizeof(rte_ipv6_hdr)) {
+	const size_t len = rte_pktmbuf_data_len(m);
+	const unsigned version = len ? ip[0] >> 4 : 0;
+	const bool v4 = version == 4 && len >= sizeof(rte_ipv4_hdr);
+	if (!v4 && !(version == 6 && len >= sizeof(rte_ipv6_hdr))) {
 		counters_.ip_no_route++;
 		rte_pktmbuf_free(m);
 		return;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/host/icmp_echo.h"
+#include "controlplane/common/go_duration.h"
 #include "controlplane/host/icmp_error.h"
 #include "dataplane/packet/meta.h"
 #include "dataplane/packet/outer_udp.h"
@@ -109,7 +110,7 @@ std::unique_ptr<Engine> Engine::create(const config::Wireguard &cfg, Tables &tab
 		if (i < psks.size())
 			pc.preshared_key = psks[i];
 		pc.endpoint = p.endpoint;
-		pc.persistent_keepalive = std::chrono::seconds(p.persistent_keepalive / 1'000'000'000);
+		pc.persistent_keepalive = std::chrono::seconds(p.persistent_keepalive / kSecond);
 		pc.roaming = p.roaming;
 		auto id = e->device_->add_peer(pc, now);
 		sodium_memzero(pc.preshared_key.data(), pc.preshared_key.size());
@@ -411,6 +412,28 @@ std::string Engine::set_allowed_ips(uint32_t slot, const std::vector<config::Pre
 	return {};
 }
 
+void Engine::drop_peer(wireguard::PeerId id)
+{
+	// Its keypairs leave the workers' table (the Device's retire events,
+	// then whatever the link still has published) before its slot goes.
+	wireguard::Output out;
+	device_->remove_peer(id, out);
+	deliver(out);
+	link_->remove_peer(id);
+	tables_.allowed_ips().remove_value(id);
+	info_[id].reset();
+}
+
+std::vector<Engine::PeerView> Engine::live_peers() const
+{
+	std::vector<PeerView> v;
+	for (size_t i = 0; i < info_.size(); i++)
+		if (info_[i])
+			v.push_back({&*info_[i], device_->status(static_cast<wireguard::PeerId>(i)),
+				     &tables_.peers()[static_cast<uint32_t>(i)]});
+	return v;
+}
+
 std::pair<int, std::string> Engine::set_peer(const api::WgPeerChange &change, int64_t now)
 {
 	auto fail = [](int status, const std::string &why) {
@@ -443,13 +466,7 @@ std::pair<int, std::string> Engine::set_peer(const api::WgPeerChange &change, in
 	if (change.remove) {
 		if (!id)
 			return fail(404, "no peer " + change.public_key);
-		// Its keypairs leave the workers' table before its slot goes.
-		wireguard::Output out;
-		device_->remove_peer(*id, out);
-		deliver(out);
-		link_->remove_peer(*id);
-		tables_.allowed_ips().remove_value(*id);
-		info_[*id].reset();
+		drop_peer(*id);
 		return {200, ordered_json{{"removed", change.public_key}}.dump()};
 	}
 
@@ -467,21 +484,15 @@ std::pair<int, std::string> Engine::set_peer(const api::WgPeerChange &change, in
 		if (!added)
 			return fail(400, added.error);
 		id = *added.value;
-		if (!link_->add_peer(*id, endpoint, true)) {
-			wireguard::Output out;
-			device_->remove_peer(*id, out);
-			deliver(out);
-			return fail(507, "no data-plane slot for the peer");
-		}
 		if (info_.size() <= *id)
 			info_.resize(*id + 1);
 		info_[*id] = PeerInfo{};
+		if (!link_->add_peer(*id, endpoint, true)) {
+			drop_peer(*id);
+			return fail(507, "no data-plane slot for the peer");
+		}
 		if (std::string why = set_allowed_ips(*id, prefixes); !why.empty()) {
-			wireguard::Output out;
-			device_->remove_peer(*id, out);
-			deliver(out);
-			link_->remove_peer(*id);
-			info_[*id].reset();
+			drop_peer(*id);
 			return fail(507, "allowed_ips: " + why);
 		}
 		return {200, ordered_json{{"added", change.public_key}}.dump()};
@@ -502,29 +513,24 @@ std::pair<int, std::string> Engine::set_peer(const api::WgPeerChange &change, in
 std::string Engine::status_json() const
 {
 	ordered_json peers = ordered_json::array();
-	for (size_t i = 0; i < info_.size(); i++) {
-		if (!info_[i])
-			continue;
-		const wireguard::PeerStatus st = device_->status(static_cast<wireguard::PeerId>(i));
-		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
+	for (const PeerView &v : live_peers()) {
 		ordered_json allowed = ordered_json::array();
-		for (const config::Prefix &a : info_[i]->allowed_ips)
+		for (const config::Prefix &a : v.info->allowed_ips)
 			allowed.push_back(a.to_string());
 		ordered_json p;
-		p["public_key"] = st.public_key.to_base64();
-		p["preshared_key"] = info_[i]->has_preshared_key;
-		p["endpoint"] = st.endpoint ? ordered_json(st.endpoint->to_string()) : ordered_json(nullptr);
+		p["public_key"] = v.st.public_key.to_base64();
+		p["preshared_key"] = v.info->has_preshared_key;
+		p["endpoint"] = v.st.endpoint ? ordered_json(v.st.endpoint->to_string()) : ordered_json(nullptr);
 		p["allowed_ips"] = allowed;
-		p["latest_handshake"] = st.last_handshake ? st.last_handshake->seconds : 0;
-		// Handshake messages (the Device's) and transport data (the workers').
-		p["rx_bytes"] = st.rx_bytes + dp.rx_bytes.get();
-		p["tx_bytes"] = st.tx_bytes + dp.tx_bytes.get();
-		p["rx_packets"] = dp.rx_packets.get();
-		p["tx_packets"] = dp.tx_packets.get();
-		p["persistent_keepalive"] = st.persistent_keepalive.count();
-		p["handshake_pending"] = st.handshake_pending;
-		p["staged"] = st.staged;
-		p["roamed"] = dp.roamed.get();
+		p["latest_handshake"] = v.latest_handshake();
+		p["rx_bytes"] = v.rx_bytes();
+		p["tx_bytes"] = v.tx_bytes();
+		p["rx_packets"] = v.dp->rx_packets.get();
+		p["tx_packets"] = v.dp->tx_packets.get();
+		p["persistent_keepalive"] = v.st.persistent_keepalive.count();
+		p["handshake_pending"] = v.st.handshake_pending;
+		p["staged"] = v.st.staged;
+		p["roamed"] = v.dp->roamed.get();
 		peers.push_back(p);
 	}
 	ordered_json device_drops = ordered_json::object();
@@ -559,46 +565,34 @@ std::string Engine::status_json() const
 std::string Engine::metrics_text() const
 {
 	std::ostringstream out;
-	out << "# HELP wayport_wireguard_peer_bytes_total WireGuard bytes per peer, handshakes and data.\n"
-	    << "# TYPE wayport_wireguard_peer_bytes_total counter\n";
-	// By slot; a removed peer's status is empty and is left out.
-	std::vector<wireguard::PeerStatus> st;
-	for (size_t i = 0; i < info_.size(); i++)
-		st.push_back(info_[i] ? device_->status(static_cast<wireguard::PeerId>(i)) : wireguard::PeerStatus{});
-	for (size_t i = 0; i < st.size(); i++) {
-		if (!info_[i])
-			continue;
-		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
-		std::string key = st[i].public_key.to_base64();
-		out << "wayport_wireguard_peer_bytes_total{peer=\"" << key << "\",direction=\"rx\"} "
-		    << st[i].rx_bytes + dp.rx_bytes.get() << '\n'
-		    << "wayport_wireguard_peer_bytes_total{peer=\"" << key << "\",direction=\"tx\"} "
-		    << st[i].tx_bytes + dp.tx_bytes.get() << '\n';
-	}
-	out << "# HELP wayport_wireguard_peer_packets_total WireGuard transport packets per peer.\n"
-	    << "# TYPE wayport_wireguard_peer_packets_total counter\n";
-	for (size_t i = 0; i < st.size(); i++) {
-		if (!info_[i])
-			continue;
-		const wireguard::DataPeer &dp = tables_.peers()[static_cast<uint32_t>(i)];
-		std::string key = st[i].public_key.to_base64();
-		out << "wayport_wireguard_peer_packets_total{peer=\"" << key << "\",direction=\"rx\"} "
-		    << dp.rx_packets.get() << '\n'
-		    << "wayport_wireguard_peer_packets_total{peer=\"" << key << "\",direction=\"tx\"} "
-		    << dp.tx_packets.get() << '\n';
-	}
-	out << "# HELP wayport_wireguard_peer_latest_handshake_seconds Unix time of the peer's latest handshake (0: none).\n"
-	    << "# TYPE wayport_wireguard_peer_latest_handshake_seconds gauge\n";
-	for (size_t i = 0; i < st.size(); i++)
-		if (info_[i])
-			out << "wayport_wireguard_peer_latest_handshake_seconds{peer=\"" << st[i].public_key.to_base64()
-			    << "\"} " << (st[i].last_handshake ? st[i].last_handshake->seconds : 0) << '\n';
-	out << "# HELP wayport_wireguard_peer_staged_packets Packets staged for a peer while its handshake completes.\n"
-	    << "# TYPE wayport_wireguard_peer_staged_packets gauge\n";
-	for (size_t i = 0; i < st.size(); i++)
-		if (info_[i])
-			out << "wayport_wireguard_peer_staged_packets{peer=\"" << st[i].public_key.to_base64() << "\"} "
-			    << st[i].staged << '\n';
+	const std::vector<PeerView> peers = live_peers();
+	// One metric, a line per peer (and direction, when given).
+	auto per_peer = [&](const char *name, const char *type, const char *help, auto value) {
+		out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+		for (const PeerView &v : peers)
+			value(v, [&](const char *direction, uint64_t n) {
+				out << name << "{peer=\"" << v.st.public_key.to_base64() << '"';
+				if (direction)
+					out << ",direction=\"" << direction << '"';
+				out << "} " << n << '\n';
+			});
+	};
+	per_peer("wayport_wireguard_peer_bytes_total", "counter", "WireGuard bytes per peer, handshakes and data.",
+		 [](const PeerView &v, auto line) {
+			 line("rx", v.rx_bytes());
+			 line("tx", v.tx_bytes());
+		 });
+	per_peer("wayport_wireguard_peer_packets_total", "counter", "WireGuard transport packets per peer.",
+		 [](const PeerView &v, auto line) {
+			 line("rx", v.dp->rx_packets.get());
+			 line("tx", v.dp->tx_packets.get());
+		 });
+	per_peer("wayport_wireguard_peer_latest_handshake_seconds", "gauge",
+		 "Unix time of the peer's latest handshake (0: none).",
+		 [](const PeerView &v, auto line) { line(nullptr, static_cast<uint64_t>(v.latest_handshake())); });
+	per_peer("wayport_wireguard_peer_staged_packets", "gauge",
+		 "Packets staged for a peer while its handshake completes.",
+		 [](const PeerView &v, auto line) { line(nullptr, v.st.staged); });
 	out << "# HELP wayport_wireguard_handshakes_total Handshake messages by what happened.\n"
 	    << "# TYPE wayport_wireguard_handshakes_total counter\n";
 	for (size_t e = 0; e < static_cast<size_t>(wireguard::WgEvent::count); e++)

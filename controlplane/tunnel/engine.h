@@ -104,6 +104,22 @@ private:
 		bool has_preshared_key = false;
 	};
 
+	// A live peer as status and metrics show it: the Device's view and the
+	// workers' counters together.
+	struct PeerView {
+		const PeerInfo *info;
+		wireguard::PeerStatus st;
+		const wireguard::DataPeer *dp;
+		// Handshake messages (the Device's) and transport data (the workers').
+		uint64_t rx_bytes() const { return st.rx_bytes + dp->rx_bytes.get(); }
+		uint64_t tx_bytes() const { return st.tx_bytes + dp->tx_bytes.get(); }
+		int64_t latest_handshake() const { return st.last_handshake ? st.last_handshake->seconds : 0; }
+	};
+	std::vector<PeerView> live_peers() const;
+	// The peer gone from the Device, the link and the allowed IPs; its
+	// slot stays empty.
+	void drop_peer(wireguard::PeerId id);
+
 	// Immutable after create().
 	const uint16_t listen_port_;
 	const std::vector<config::IpPrefix> addresses_;

@@ -108,4 +108,26 @@ api::http::Response api_request(const std::string &socket_path, std::string_view
 	return resp;
 }
 
+std::string api_fetch(const std::string &socket_path, std::string_view method, std::string_view path,
+		      std::string_view json_body)
+{
+	api::http::Response r = api_request(socket_path, method, path, json_body);
+	if (r.status >= 200 && r.status < 300)
+		return r.body;
+	auto j = nlohmann::ordered_json::parse(r.body, nullptr, false);
+	if (j.is_object() && j.contains("error") && j["error"].is_string())
+		throw CommandError(j["error"].get<std::string>());
+	throw CommandError("wayportd answered " + std::to_string(r.status) + " " +
+			   std::string(api::http::reason_phrase(r.status)));
+}
+
+nlohmann::ordered_json api_fetch_json(const std::string &socket_path, std::string_view method, std::string_view path,
+				      std::string_view json_body)
+{
+	auto j = nlohmann::ordered_json::parse(api_fetch(socket_path, method, path, json_body), nullptr, false);
+	if (j.is_discarded())
+		throw CommandError("wayportd sent invalid JSON for " + std::string(path));
+	return j;
+}
+
 } // namespace wayport::ctl

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "controlplane/api/http.h"
 
 namespace wayport::ctl {
@@ -15,5 +17,13 @@ namespace wayport::ctl {
 // something that is not HTTP.
 api::http::Response api_request(const std::string &socket_path, std::string_view method, std::string_view path,
 				std::string_view json_body = {});
+
+// The body of a 2xx response; for any other status the daemon's
+// {"error": "..."} becomes a CommandError with its message.
+std::string api_fetch(const std::string &socket_path, std::string_view method, std::string_view path,
+		      std::string_view json_body = {});
+// The same, parsed, in the daemon's field order; invalid JSON is an error.
+nlohmann::ordered_json api_fetch_json(const std::string &socket_path, std::string_view method, std::string_view path,
+				      std::string_view json_body = {});
 
 } // namespace wayport::ctl

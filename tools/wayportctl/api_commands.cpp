@@ -18,30 +18,6 @@ namespace {
 using Ordered = nlohmann::ordered_json;
 using Table = std::vector<std::vector<std::string>>;
 
-// The body of a 2xx response; for any other status the daemon's
-// {"error": "..."} becomes the command's error.
-std::string fetch(const std::string &socket, std::string_view method, std::string_view path,
-		  std::string_view body = {})
-{
-	api::http::Response r = api_request(socket, method, path, body);
-	if (r.status >= 200 && r.status < 300)
-		return r.body;
-	Ordered j = Ordered::parse(r.body, nullptr, false);
-	if (j.is_object() && j.contains("error") && j["error"].is_string())
-		throw CommandError(j["error"].get<std::string>());
-	throw CommandError("wayportd answered " + std::to_string(r.status) + " " +
-			   std::string(api::http::reason_phrase(r.status)));
-}
-
-Ordered fetch_json(const std::string &socket, std::string_view method, std::string_view path,
-		   std::string_view body = {})
-{
-	Ordered j = Ordered::parse(fetch(socket, method, path, body), nullptr, false);
-	if (j.is_discarded())
-		throw CommandError("wayportd sent invalid JSON for " + std::string(path));
-	return j;
-}
-
 void print_json(const Ordered &j)
 {
 	std::cout << j.dump(2) << '\n';
@@ -111,7 +87,7 @@ disco::PublicKey read_key(const std::string &text, const char *which)
 
 void cmd_status(const std::string &socket, bool json)
 {
-	Ordered j = fetch_json(socket, "GET", "/status");
+	Ordered j = api_fetch_json(socket, "GET", "/status");
 	if (json)
 		return print_json(j);
 	Table rows = {
@@ -129,7 +105,7 @@ void cmd_status(const std::string &socket, bool json)
 
 void cmd_relay_sessions(const std::string &socket, bool json)
 {
-	Ordered j = fetch_json(socket, "GET", "/relay/sessions");
+	Ordered j = api_fetch_json(socket, "GET", "/relay/sessions");
 	if (json)
 		return print_json(j);
 	std::cout << "UDP port " << cell(field(j, "UDPPort")) << '\n';
@@ -152,12 +128,12 @@ void cmd_relay_sessions(const std::string &socket, bool json)
 void cmd_relay_allocate(const std::string &socket, const std::string &a, const std::string &b)
 {
 	Ordered body = {{"a", read_key(a, "first").to_text()}, {"b", read_key(b, "second").to_text()}};
-	print_json(fetch_json(socket, "POST", "/relay/allocate", body.dump()));
+	print_json(api_fetch_json(socket, "POST", "/relay/allocate", body.dump()));
 }
 
 void cmd_metrics(const std::string &socket)
 {
-	std::cout << fetch(socket, "GET", "/metrics") << std::flush;
+	std::cout << api_fetch(socket, "GET", "/metrics") << std::flush;
 }
 
 } // namespace wayport::ctl

@@ -19,18 +19,6 @@ using Ordered = nlohmann::ordered_json;
 // What `wg show` calls the interface: wayportd has one.
 constexpr const char *kInterface = "wayport";
 
-Ordered call(const std::string &socket, std::string_view method, std::string_view path, std::string_view body = {})
-{
-	api::http::Response r = api_request(socket, method, path, body);
-	Ordered j = Ordered::parse(r.body, nullptr, false);
-	if (r.status >= 200 && r.status < 300 && !j.is_discarded())
-		return j;
-	if (j.is_object() && j.contains("error") && j["error"].is_string())
-		throw CommandError(j["error"].get<std::string>());
-	throw CommandError("wayportd answered " + std::to_string(r.status) + " " +
-			   std::string(api::http::reason_phrase(r.status)));
-}
-
 template <typename T>
 T get_or(const Ordered &j, const char *name, T fallback)
 {
@@ -88,7 +76,7 @@ uint32_t keepalive_seconds(const std::string &word)
 
 void cmd_wg_show(const std::string &socket, bool dump, bool json)
 {
-	Ordered j = call(socket, "GET", "/wireguard");
+	Ordered j = api_fetch_json(socket, "GET", "/wireguard");
 	if (json) {
 		std::cout << j.dump(2) << '\n';
 		return;
@@ -136,7 +124,7 @@ void cmd_wg_set_peer(const std::string &socket, const std::string &public_key, c
 					   "\": use allowed-ips, endpoint, persistent-keepalive or remove");
 		}
 	}
-	call(socket, "POST", "/wireguard/peer", body.dump());
+	api_fetch(socket, "POST", "/wireguard/peer", body.dump());
 }
 
 } // namespace wayport::ctl
