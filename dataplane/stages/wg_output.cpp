@@ -154,6 +154,18 @@ void WgOutputStage::slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, O
 {
 	// Pass 2: headers and an encryption job for every packet that can go.
 	const uint32_t *peer_of = peer_of_.data() + (pkts - in_.data());
+	// The send keypairs (expiry, key, counter) and the peers' TX counters
+	// for pass 2 and 3; the peers' first lines were fetched at admit.
+	for (uint16_t i = 0; i < n; i++) {
+		if (peer_of[i] == PrefixTable::kNoMatch)
+			continue;
+		const DataPeer &peer = (*shared_.peers)[peer_of[i]];
+		rte_prefetch0(&peer.tx_packets);
+		if (const DataKeypair *kp = peer.send_keypair.load(std::memory_order_acquire)) {
+			rte_prefetch0(kp);
+			rte_prefetch0(&kp->send_counter);
+		}
+	}
 	aead_.clear();
 	uint16_t jobs = 0;
 	for (uint16_t i = 0; i < n; i++) {

@@ -140,7 +140,8 @@ struct alignas(64) DataPeer {
 	Counter last_data_rx_tsc;  // one with a payload: the passive keepalive's trigger
 	Counter roamed;            // endpoint changes by roaming
 	// tx_bytes counts whole messages like rx_bytes; keepalives included.
-	Counter tx_packets;
+	// A line of their own: wg_input writes the line above, wg_output this one.
+	alignas(64) Counter tx_packets;
 	Counter tx_bytes;
 	Counter last_tx_tsc;       // any packet sent: the timers' "sent"
 	Counter last_data_tx_tsc;  // one with a payload: the "no reply, new handshake" timer

@@ -1,7 +1,6 @@
 #include "perf/lab/lab.h"
 
 #include <rte_cycles.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -12,7 +11,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "drivers/port.h"
 
 namespace wayport::perf {
 
@@ -187,29 +185,12 @@ std::string Lab::setup()
 		       " mbufs): " + rte_strerror(rte_errno) + "; give EAL more memory (-m)";
 	zero_pool(pool_);
 
-	std::vector<PortInfo> infos(kSides);
 	for (unsigned side = 0; side < kSides; side++) {
-		Port &p = ports_[side];
-		for (unsigned q = 0; q < nq; q++) {
-			std::string suffix = std::to_string(side) + "_" + std::to_string(q);
-			p.rx.push_back(rte_ring_create(("wp_rx" + suffix).c_str(), ring_size, socket,
-						       RING_F_SP_ENQ | RING_F_SC_DEQ));
-			p.tx.push_back(rte_ring_create(("wp_tx" + suffix).c_str(), ring_size, socket,
-						       RING_F_SP_ENQ | RING_F_SC_DEQ));
-			if (!p.rx.back() || !p.tx.back())
-				return std::string("cannot create rings: ") + rte_strerror(rte_errno);
-		}
-		std::string name = "wp" + std::to_string(side);
-		if (rte_eth_from_rings(name.c_str(), p.rx.data(), nq, p.tx.data(), nq, socket) < 0)
-			return "cannot create net_ring port " + name + ": " + rte_strerror(rte_errno);
-		PortSpec spec;
-		spec.name = side ? "B" : "A";
-		spec.device = "net_ring_" + name;
-		spec.rx_queues = spec.tx_queues = static_cast<uint16_t>(nq);
-		if (std::string err = open_port(spec, pool_, infos[side]); !err.empty())
+		RingPort &p = ports_[side];
+		if (std::string err = open_ring_port("wp" + std::to_string(side), side ? "B" : "A", nq, ring_size, pool_, p);
+		    !err.empty())
 			return err;
-		p.id = infos[side].port_id;
-		std::memcpy(addr_.relay_mac[side], infos[side].mac.addr_bytes, 6);
+		std::memcpy(addr_.relay_mac[side], p.info.mac.addr_bytes, 6);
 	}
 	for (unsigned q = 0; q < nq; q++) {
 		punt_.push_back(rte_ring_create(("wp_punt" + std::to_string(q)).c_str(), ring_size, socket,
@@ -232,8 +213,8 @@ std::string Lab::setup()
 		std::memcpy(e.mac, addr_.relay_mac[side], 6);
 		std::memcpy(e.addrs.ipv4, addr_.relay_ip[side], 4);
 		e.addrs.has_ipv4 = true;
-		e.offload_ipv4_cksum = infos[side].offload_ipv4_cksum;
-		e.offload_udp_cksum = infos[side].offload_udp_cksum;
+		e.offload_ipv4_cksum = ports_[side].info.offload_ipv4_cksum;
+		e.offload_udp_cksum = ports_[side].info.offload_udp_cksum;
 	}
 
 	uint64_t t0 = rte_rdtsc();
@@ -256,14 +237,8 @@ std::string Lab::setup()
 Lab::~Lab()
 {
 	fwd_.clear();
-	for (Port &p : ports_) {
-		if (!p.rx.empty() && p.id < shared_.ports.size())
-			close_port(p.id);
-		for (rte_ring *r : p.rx)
-			rte_ring_free(r);
-		for (rte_ring *r : p.tx)
-			rte_ring_free(r);
-	}
+	for (RingPort &p : ports_)
+		close_ring_port(p);
 	for (rte_ring *r : punt_)
 		rte_ring_free(r);
 	table_.reset();
@@ -350,7 +325,7 @@ void Lab::serve(Forwarder &f)
 	bool measuring = measuring_.load(std::memory_order_relaxed);
 	uint64_t offered = 0, offered_bytes = 0, sunk = 0, sunk_bytes = 0;
 	for (unsigned side = 0; side < kSides; side++) {
-		Port &p = ports_[side];
+		RingPort &p = ports_[side];
 		unsigned n = rte_ring_sc_dequeue_burst(p.tx[q], reinterpret_cast<void **>(pkts), kGenBurst, nullptr);
 		if (!n)
 			continue;
@@ -471,19 +446,14 @@ void Lab::pass_time(uint64_t until, uint64_t period, const std::function<void(co
 
 void Lab::drain()
 {
-	void *m;
-	auto empty = [&m](rte_ring *r) {
-		while (rte_ring_sc_dequeue(r, &m) == 0)
-			rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
-	};
-	for (Port &p : ports_) {
+	for (RingPort &p : ports_) {
 		for (rte_ring *r : p.rx)
-			empty(r);
+			free_queued(r);
 		for (rte_ring *r : p.tx)
-			empty(r);
+			free_queued(r);
 	}
 	for (rte_ring *r : punt_)
-		empty(r);
+		free_queued(r);
 }
 
 Result Lab::run(Mode m, const std::function<void(const Result &)> &periodic)

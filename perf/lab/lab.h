@@ -26,6 +26,7 @@
 #include "dataplane/worker/worker.h"
 #include "perf/lab/latency.h"
 #include "perf/lab/options.h"
+#include "perf/lab/ring_port.h"
 #include "perf/lab/traffic.h"
 
 namespace wayport::perf {
@@ -104,11 +105,6 @@ public:
 
 private:
 	struct Forwarder;  // one forwarding lcore's state and its generator
-	struct Port {
-		uint16_t id = 0;
-		std::vector<rte_ring *> rx;  // by queue: generator -> port RX
-		std::vector<rte_ring *> tx;  // by queue: port TX -> sink
-	};
 
 	explicit Lab(const Options &o);
 	std::string setup();
@@ -123,7 +119,7 @@ private:
 	Options o_;
 	Addressing addr_;
 	rte_mempool *pool_ = nullptr;
-	Port ports_[kSides];
+	RingPort ports_[kSides];
 	std::vector<rte_ring *> punt_;
 	std::unique_ptr<Qsbr> qsbr_;
 	std::unique_ptr<RelayTable> table_;

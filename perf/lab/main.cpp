@@ -16,6 +16,8 @@
 #include "perf/lab/lab.h"
 #include "perf/lab/options.h"
 #include "perf/lab/report.h"
+#include "perf/lab/wg_lab.h"
+#include "perf/lab/wg_report.h"
 
 using namespace wayport::perf;
 
@@ -44,6 +46,68 @@ std::vector<std::string> default_eal_args(const Options &o)
 	else
 		args.insert(args.end(), {"--no-huge", "-m", "2048", "--no-shconf"});
 	return args;
+}
+
+// The relay modes: the relay worker, the reference forward, or both.
+int run_relay(const Options &o)
+{
+	std::string error;
+	auto lab = Lab::create(o, error);
+	if (!lab) {
+		std::fprintf(stderr, "wayport-perf: %s\n", error.c_str());
+		return 1;
+	}
+	FILE *text = o.json ? stderr : stdout;
+	std::fprintf(text,
+		     "wayport-perf: %u forwarding lcore(s), burst %u, %s B frames, %u endpoints "
+		     "(table %.1f MiB, built in %.2f s), traffic %s, %u packets in flight per lcore\n",
+		     o.nb_cores, o.burst, o.pkt_size.c_str(), o.endpoints,
+		     static_cast<double>(lab->table_bytes()) / (1 << 20), lab->table_build_seconds(), to_string(o.traffic),
+		     o.inflight);
+	auto periodic = [text](const Result &r) { print_period(text, r); };
+	std::optional<Result> relay, reference;
+	if (o.mode != Mode::reference) {
+		relay = lab->run(Mode::relay, periodic);
+		print_result(text, *relay, o);
+	}
+	if (o.mode != Mode::relay) {
+		reference = lab->run(Mode::reference, periodic);
+		print_result(text, *reference, o);
+	}
+	print_summary(text, relay, reference, o);
+	if (o.json)
+		std::printf("%s\n", report_json(relay, reference, o, *lab).dump(2).c_str());
+	return 0;
+}
+
+// --mode wg: per direction, the pipeline, then the raw AEAD reference.
+int run_wg(const Options &o)
+{
+	std::string error;
+	auto lab = wg::WgLab::create(o, error);
+	if (!lab) {
+		std::fprintf(stderr, "wayport-perf: %s\n", error.c_str());
+		return 1;
+	}
+	FILE *text = o.json ? stderr : stdout;
+	std::fprintf(text,
+		     "wayport-perf: WireGuard, %u forwarding lcore(s), burst %u, %u B inner packets, %u peers "
+		     "(tables built in %.2f s), AEAD %s, %u packets in flight per lcore\n",
+		     o.nb_cores, o.burst, o.inner_size, o.peers, lab->build_seconds(), lab->engine_name(), o.inflight);
+	auto periodic = [text](const wg::WgResult &r) { wg::print_wg_period(text, r); };
+	wg::WgPair pairs[2];
+	for (WgDirection d : o.directions) {
+		wg::WgPair &p = pairs[static_cast<size_t>(d)];
+		p.pipeline = lab->run(d, false, periodic);
+		wg::print_wg_result(text, *p.pipeline);
+		p.reference = lab->run(d, true, periodic);
+		wg::print_wg_result(text, *p.reference);
+	}
+	for (WgDirection d : o.directions)
+		wg::print_wg_summary(text, d, pairs[static_cast<size_t>(d)], o);
+	if (o.json)
+		std::printf("%s\n", wg::wg_report_json(pairs[0], pairs[1], o, *lab).dump(2).c_str());
+	return 0;
 }
 
 } // namespace
@@ -93,36 +157,7 @@ int main(int argc, char **argv)
 		std::fprintf(stderr, "wayport-perf: ignoring the %u port(s) of the EAL arguments: the lab makes its "
 			     "own net_ring ports, fed by its generator\n", n);
 
-	int rc = 0;
-	{
-		std::string error;
-		auto lab = Lab::create(o, error);
-		if (!lab) {
-			std::fprintf(stderr, "wayport-perf: %s\n", error.c_str());
-			rc = 1;
-		} else {
-			FILE *text = o.json ? stderr : stdout;
-			std::fprintf(text,
-				     "wayport-perf: %u forwarding lcore(s), burst %u, %s B frames, %u endpoints "
-				     "(table %.1f MiB, built in %.2f s), traffic %s, %u packets in flight per lcore\n",
-				     o.nb_cores, o.burst, o.pkt_size.c_str(), o.endpoints,
-				     static_cast<double>(lab->table_bytes()) / (1 << 20), lab->table_build_seconds(),
-				     to_string(o.traffic), o.inflight);
-			auto periodic = [text](const Result &r) { print_period(text, r); };
-			std::optional<Result> relay, reference;
-			if (o.mode != Mode::reference) {
-				relay = lab->run(Mode::relay, periodic);
-				print_result(text, *relay, o);
-			}
-			if (o.mode != Mode::relay) {
-				reference = lab->run(Mode::reference, periodic);
-				print_result(text, *reference, o);
-			}
-			print_summary(text, relay, reference, o);
-			if (o.json)
-				std::printf("%s\n", report_json(relay, reference, o, *lab).dump(2).c_str());
-		}
-	}
+	int rc = o.mode == Mode::wg ? run_wg(o) : run_relay(o);
 	rte_eal_cleanup();
 	return rc;
 }

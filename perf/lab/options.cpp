@@ -47,6 +47,8 @@ const char *to_string(Mode m)
 		return "reference";
 	case Mode::both:
 		return "both";
+	case Mode::wg:
+		return "wg";
 	}
 	return "?";
 }
@@ -74,13 +76,23 @@ const char *to_string(GeneratorPlace g)
 	return g == GeneratorPlace::inline_lcore ? "inline" : "main";
 }
 
+const char *to_string(WgDirection d)
+{
+	return d == WgDirection::input ? "input" : "output";
+}
+
 int parse_options(const std::vector<std::string> &args, Options &o)
 {
-	CLI::App app{"The relay worker against a testpmd-style reference forward, over net_ring ports fed by "
-		     "an in-process generator.\nRun as: wayport-perf [EAL args] -- [options]",
+	CLI::App app{"The relay worker against a testpmd-style reference forward, or WireGuard's stages against "
+		     "the raw AEAD batch (--mode wg), over net_ring ports fed by an in-process generator.\n"
+		     "Run as: wayport-perf [EAL args] -- [options]",
 		     "wayport-perf"};
 	std::map<std::string, Mode> modes = {
-		{"relay", Mode::relay}, {"reference", Mode::reference}, {"both", Mode::both}};
+		{"relay", Mode::relay}, {"reference", Mode::reference}, {"both", Mode::both}, {"wg", Mode::wg}};
+	std::map<std::string, std::vector<WgDirection>> directions = {
+		{"input", {WgDirection::input}},
+		{"output", {WgDirection::output}},
+		{"both", {WgDirection::input, WgDirection::output}}};
 	std::map<std::string, TrafficMix> mixes = {{"data", TrafficMix::data},
 						   {"handshake-mix", TrafficMix::handshake_mix},
 						   {"garbage-mix", TrafficMix::garbage_mix}};
@@ -94,7 +106,9 @@ int parse_options(const std::vector<std::string> &args, Options &o)
 	};
 	std::map<std::string, GeneratorPlace> places = {{"inline", GeneratorPlace::inline_lcore},
 							{"main", GeneratorPlace::main_lcore}};
-	std::string mode = "both", traffic = "data", fwd = "macswap", generator = "inline";
+	std::string mode = "both", traffic = "data", fwd = "macswap", generator = "inline", direction = "both";
+	// The options of one family of modes, refused with the other.
+	std::vector<CLI::Option *> relay_only, wg_only;
 
 	app.add_option("--burst", o.burst, "packets per RX burst")->check(CLI::Range(1, 512))->capture_default_str();
 	app.add_option("--nb-cores", o.nb_cores, "forwarding lcores (the main lcore generates traffic)")
@@ -103,28 +117,39 @@ int parse_options(const std::vector<std::string> &args, Options &o)
 	app.add_option("--stats-period", o.stats_period, "seconds between periodic statistics (0: none)")
 		->check(CLI::Range(0.0, 3600.0))
 		->capture_default_str();
-	app.add_option("--pkt-size", o.pkt_size, "frame size in bytes with FCS, or imix (64:594:1518 as 7:4:1)")
+	relay_only.push_back(app.add_option("--pkt-size", o.pkt_size, "frame size in bytes with FCS, or imix (64:594:1518 as 7:4:1)")
 		->check(CLI::IsMember(names(frame_sizes())))
-		->capture_default_str();
+		->capture_default_str());
 	app.add_option("--duration", o.duration, "measured seconds per mode")
 		->check(CLI::Range(0.1, 3600.0))
 		->capture_default_str();
 	app.add_option("--warmup", o.warmup, "seconds before measuring, per mode")
 		->check(CLI::Range(0.0, 600.0))
 		->capture_default_str();
-	app.add_option("--mode", mode, "relay, reference or both")->check(CLI::IsMember(names(modes)))->capture_default_str();
-	app.add_option("--endpoints", o.endpoints, "bound relay endpoints (VNIs 1..N)")
-		->check(CLI::Range(1u, 1000000u))
-		->capture_default_str();
-	app.add_option("--traffic", traffic, "data, handshake-mix or garbage-mix")
-		->check(CLI::IsMember(names(mixes)))
-		->capture_default_str();
-	app.add_option("--mix-share", o.mix_share, "percent of handshake or garbage packets in a mix")
-		->check(CLI::Range(0.0, 100.0))
-		->capture_default_str();
-	app.add_option("--reference-fwd", fwd, "the reference forward: io or macswap")
-		->check(CLI::IsMember(names(fwds)))
-		->capture_default_str();
+	app.add_option("--mode", mode, "relay, reference, both (the relay and the reference forward) or wg")->check(CLI::IsMember(names(modes)))->capture_default_str();
+	relay_only.push_back(app.add_option("--endpoints", o.endpoints, "bound relay endpoints (VNIs 1..N)")
+				     ->check(CLI::Range(1u, 1000000u))
+				     ->capture_default_str());
+	relay_only.push_back(app.add_option("--traffic", traffic, "data, handshake-mix or garbage-mix")
+				     ->check(CLI::IsMember(names(mixes)))
+				     ->capture_default_str());
+	relay_only.push_back(app.add_option("--mix-share", o.mix_share, "percent of handshake or garbage packets in a mix")
+				     ->check(CLI::Range(0.0, 100.0))
+				     ->capture_default_str());
+	relay_only.push_back(app.add_option("--reference-fwd", fwd, "the reference forward: io or macswap")
+				     ->check(CLI::IsMember(names(fwds)))
+				     ->capture_default_str());
+	wg_only.push_back(app.add_option("--peers", o.peers, "--mode wg: WireGuard peers, each with a keypair")
+				  ->check(CLI::Range(1u, 100000u))
+				  ->capture_default_str());
+	wg_only.push_back(app.add_option("--inner-size", o.inner_size,
+					 "--mode wg: bytes of the inner IPv4 packet (28 to the tunnel MTU, 1420)")
+				  ->check(CLI::Range(28, 1420))
+				  ->capture_default_str());
+	wg_only.push_back(app.add_option("--direction", direction,
+					 "--mode wg: input (peers to the LAN), output (the LAN to peers) or both")
+				  ->check(CLI::IsMember(names(directions)))
+				  ->capture_default_str());
 	app.add_option("--generator", generator,
 		       "where each queue's generator runs: inline (its forwarding lcore, between polls) or main "
 		       "(the main lcore feeds every queue)")
@@ -151,6 +176,14 @@ int parse_options(const std::vector<std::string> &args, Options &o)
 	}
 	o.frame_sizes = frame_sizes().at(o.pkt_size);
 	o.mode = modes.at(mode);
+	for (CLI::Option *opt : o.mode == Mode::wg ? relay_only : wg_only) {
+		if (opt->count()) {
+			std::cerr << "wayport-perf: " << opt->get_name() << " does not apply to --mode " << mode
+				  << (o.mode == Mode::wg ? " (it describes relay traffic)\n" : " (only to --mode wg)\n");
+			return 2;
+		}
+	}
+	o.directions = directions.at(direction);
 	o.traffic = mixes.at(traffic);
 	o.reference_fwd = fwds.at(fwd);
 	o.generator = places.at(generator);

@@ -147,6 +147,86 @@ TEST(PerfLab, BadOptionsNameTheOption)
 	}
 }
 
+// --mode wg: both directions through the WireGuard stages and the raw
+// AEAD reference. Every packet the generator sealed must authenticate,
+// pass the replay window and the allowed IPs, and leave by the other
+// port: one drop or punt means the stages or the lab are wrong.
+json run_wg_json(const std::string &options)
+{
+	// The allowed-IPs table and the FIB's take about 128 MiB each.
+	Outcome r = run(std::string(" --no-huge -m 1024 --no-pci --no-shconf -l 0-1 --log-level=error -- ") +
+				"--mode wg --duration 0.5 --warmup 0.1 --json " + options,
+			false);
+	EXPECT_EQ(r.status, 0) << r.out;
+	json j = json::parse(r.out, nullptr, false);
+	EXPECT_FALSE(j.is_discarded()) << r.out;
+	return j;
+}
+
+void expect_clean_wg_run(const json &run, const char *what)
+{
+	SCOPED_TRACE(what);
+	ASSERT_TRUE(run.is_object());
+	EXPECT_GT(run["rx_packets"].get<uint64_t>(), 0u);
+	EXPECT_GT(run["tx_packets"].get<uint64_t>(), 0u);
+	EXPECT_GT(run["mpps"].get<double>(), 0);
+	EXPECT_EQ(run["dropped"].get<uint64_t>(), 0u) << run["drops"].dump();
+	for (const auto &[reason, n] : run["punted"].items())
+		EXPECT_EQ(n.get<uint64_t>(), 0u) << reason;
+}
+
+TEST(PerfLab, WgModeRunsBothDirectionsAgainstTheRawAead)
+{
+	json j = run_wg_json("--peers 100 --inner-size 64");
+	EXPECT_EQ(j["mode"], "wg");
+	EXPECT_EQ(j["config"]["peers"].get<uint32_t>(), 100u);
+	EXPECT_EQ(j["config"]["inner_size"].get<uint32_t>(), 64u);
+	EXPECT_TRUE(j["config"]["aead_engine"].is_string());
+	for (const char *d : {"input", "output"}) {
+		SCOPED_TRACE(d);
+		const json &dir = j[d];
+		ASSERT_TRUE(dir.is_object());
+		for (const char *k : {"pipeline_mpps", "aead_mpps", "reference_mpps", "ratio", "cycles_per_packet",
+				      "aead_cycles_per_packet"})
+			EXPECT_GT(dir[k].get<double>(), 0) << k;
+		expect_clean_wg_run(dir["pipeline"], "pipeline");
+		expect_clean_wg_run(dir["reference"], "reference");
+		// The reference's AEAD part is timed inside its busy polls.
+		EXPECT_GE(dir["aead_mpps"].get<double>(), dir["reference_mpps"].get<double>());
+	}
+}
+
+TEST(PerfLab, WgModeOneDirectionManyPeersFullSize)
+{
+	json j = run_wg_json("--peers 10000 --inner-size 1420 --direction input");
+	EXPECT_TRUE(j["output"].is_null());
+	ASSERT_TRUE(j["input"].is_object());
+	expect_clean_wg_run(j["input"]["pipeline"], "pipeline");
+	expect_clean_wg_run(j["input"]["reference"], "reference");
+}
+
+TEST(PerfLab, WgAndRelayOptionsDoNotMix)
+{
+	struct Case {
+		const char *args;
+		const char *names;
+	} cases[] = {
+		{"--mode wg --pkt-size 64", "--pkt-size does not apply to --mode wg"},
+		{"--mode wg --endpoints 10", "--endpoints does not apply to --mode wg"},
+		{"--mode relay --peers 10", "--peers does not apply to --mode relay"},
+		{"--inner-size 64", "--inner-size does not apply to --mode both"},
+		{"--mode wg --inner-size 2000", "--inner-size"},
+		{"--mode wg --inner-size 20", "--inner-size"},
+		{"--mode wg --direction up", "--direction"},
+		{"--mode wg --peers 0", "--peers"},
+	};
+	for (const Case &c : cases) {
+		Outcome r = run(std::string(kEal) + c.args, true);
+		EXPECT_EQ(r.status, 2) << c.args;
+		EXPECT_NE(r.out.find(c.names), std::string::npos) << c.args << ": " << r.out;
+	}
+}
+
 TEST(PerfLab, MoreCoresThanLcoresIsAnError)
 {
 	Outcome r = run(std::string(kEal) + "--nb-cores 2", true);

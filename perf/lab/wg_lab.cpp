@@ -1,0 +1,583 @@
+#include "perf/lab/wg_lab.h"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "dataplane/crypto/aead_batch.h"
+#include "dataplane/wire/bytes.h"
+#include "perf/lab/traffic.h"
+#include "perf/lab/wg_traffic.h"
+#include "perf/lab/wg_world.h"
+
+namespace wayport::perf::wg {
+
+namespace {
+
+// Packets the generator makes per call (one AEAD batch when it seals).
+constexpr unsigned kGenBurst = 64;
+constexpr unsigned kPoolCache = 256;
+// Generator passes between two looks at the forwarders' drop counters
+// (lab.cpp says why not every pass).
+constexpr unsigned kTopUpEvery = 64;
+// The reference's offsets: the transport header after Ethernet, IPv4, UDP;
+// the inner packet after Ethernet on the LAN side.
+constexpr uint16_t kMsgOffset = 14 + 20 + 8;
+constexpr uint16_t kLanIpOffset = 14;
+
+AddrPort v4(uint32_t host_order, uint16_t port = 0)
+{
+	uint8_t b[4];
+	store_be32(b, host_order);
+	return AddrPort::v4(b, port);
+}
+
+} // namespace
+
+double WgResult::rate(uint64_t cycles) const
+{
+	if (!cycles)
+		return 0;
+	return static_cast<double>(rx_packets) * static_cast<double>(tsc_hz) * lcores / static_cast<double>(cycles) /
+	       1e6;
+}
+
+double WgResult::per_packet(uint64_t cycles) const
+{
+	return rx_packets ? static_cast<double>(cycles) / static_cast<double>(rx_packets) : 0;
+}
+
+double WgResult::busy_share() const
+{
+	double total = seconds * static_cast<double>(tsc_hz) * lcores;
+	return total > 0 ? static_cast<double>(busy_cycles) / total : 0;
+}
+
+uint64_t WgResult::drops_total() const
+{
+	uint64_t n = aead_failed;
+	for (uint64_t d : drops)
+		n += d;
+	return n;
+}
+
+uint64_t WgResult::punted_total() const
+{
+	uint64_t n = 0;
+	for (uint64_t p : punted)
+		n += p;
+	return n;
+}
+
+// Counters one forwarding lcore writes and the main lcore reads.
+struct alignas(64) WgLcoreStats {
+	Counter packets;
+	Counter busy_cycles;
+	Counter aead_cycles;
+	Counter aead_failed;  // reference: freed
+	Counter unsent;       // reference: refused by TX, freed
+};
+
+struct alignas(64) WgGeneratorCounters {
+	Counter offered;
+	Counter sunk_packets;
+	Counter sunk_bytes;
+	Counter punts_freed;  // the worker's punts, which the lab takes and frees
+};
+
+struct WgLab::Forwarder {
+	// mine: the peers homed on this queue's worker, of peers in all.
+	Forwarder(WgLab *l, uint16_t q, std::vector<uint32_t> mine, uint32_t peers, const Options &o)
+		: lab(l), queue(q), traffic(std::move(mine), o.inner_size, o.seed + q), send_counter(peers, 0)
+	{
+	}
+
+	WgLab *lab;
+	uint16_t queue;
+	std::unique_ptr<Worker> worker;  // pipeline runs only
+	WgTraffic traffic;
+	WgLcoreStats stats;
+	WgGeneratorCounters gen;
+	uint64_t allocated = 0;  // mbufs taken from the pool (generator side)
+	uint64_t passes = 0;
+	// The reference's own: its AEAD batch and, by peer, the next nonce of
+	// the output direction (the pipeline's is the keypair's).
+	AeadBatch aead;
+	std::vector<uint64_t> send_counter;
+};
+
+struct WgLab::Snapshot {
+	uint64_t tsc = 0;
+	uint64_t rx_packets = 0, busy_cycles = 0, aead_cycles = 0, aead_failed = 0;
+	uint64_t offered = 0, tx_packets = 0, tx_bytes = 0;
+	std::array<uint64_t, kPuntReasons> punted{};
+	std::array<uint64_t, kDropCount> drops{};
+};
+
+WgLab::WgLab(const Options &o) : o_(o) {}
+
+std::unique_ptr<WgLab> WgLab::create(const Options &o, std::string &error)
+{
+	std::unique_ptr<WgLab> lab(new WgLab(o));
+	error = lab->setup();
+	if (!error.empty())
+		lab.reset();
+	return lab;
+}
+
+const char *WgLab::engine_name() const
+{
+	AeadBatch probe(1);
+	return aead_engine_name(probe.engine());
+}
+
+std::string WgLab::setup()
+{
+	unsigned nq = o_.nb_cores;
+	unsigned lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (lcores_.size() < nq)
+			lcores_.push_back(lcore);
+	}
+	if (lcores_.size() < nq)
+		return "--nb-cores " + std::to_string(nq) + " needs " + std::to_string(nq + 1) +
+		       " lcores (the main lcore generates traffic), the EAL arguments give " +
+		       std::to_string(rte_lcore_count());
+	if (o_.peers < nq)
+		return "--peers " + std::to_string(o_.peers) + " is fewer than --nb-cores " + std::to_string(nq) +
+		       ": every worker needs a peer homed on it";
+
+	int socket = static_cast<int>(rte_socket_id());
+	unsigned ring_size = rte_align32pow2(o_.inflight * 2);
+	unsigned pool_size = nq * (o_.inflight + 2 * kMaxBurst + kGenBurst) + (nq + 1) * kPoolCache * 2;
+	pool_ = rte_pktmbuf_pool_create("wg_pool", pool_size, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (!pool_)
+		return std::string("cannot create the mbuf pool (") + std::to_string(pool_size) +
+		       " mbufs): " + rte_strerror(rte_errno) + "; give EAL more memory (-m)";
+
+	const char *labels[2] = {"wan", "lan"};
+	for (unsigned side = 0; side < 2; side++)
+		if (std::string err = open_ring_port("wg" + std::to_string(side), labels[side], nq, ring_size, pool_,
+						     ports_[side]);
+		    !err.empty())
+			return err;
+
+	auto make_ring = [&](const std::string &name, unsigned size) {
+		rte_ring *r = rte_ring_create(name.c_str(), size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (r)
+			rings_.push_back(r);
+		return r;
+	};
+	for (unsigned q = 0; q < nq; q++) {
+		punt_.push_back(make_ring("wg_punt" + std::to_string(q), ring_size));
+		wg_.handshake.push_back(make_ring("wg_hs" + std::to_string(q), 1024));
+		if (!punt_.back() || !wg_.handshake.back())
+			return std::string("cannot create the punt and handshake rings: ") + rte_strerror(rte_errno);
+	}
+	for (unsigned from = 0; from < nq; from++)
+		for (unsigned to = 0; to < nq; to++) {
+			rte_ring *r = nullptr;
+			if (from != to && !(r = make_ring("wg_ho" + std::to_string(from) + "_" + std::to_string(to), 1024)))
+				return std::string("cannot create the handoff rings: ") + rte_strerror(rte_errno);
+			wg_.handoff.push_back(r);
+		}
+
+	uint64_t t0 = rte_rdtsc();
+	if (std::string err = build_tables(); !err.empty())
+		return err;
+	build_seconds_ = static_cast<double>(rte_rdtsc() - t0) / static_cast<double>(rte_get_tsc_hz());
+	return {};
+}
+
+// The node as wg_world.h draws it, in the tables wayportd's tunnel::Tables
+// makes, and one keypair per peer.
+std::string WgLab::build_tables()
+{
+	unsigned nq = o_.nb_cores;
+	uint32_t n = o_.peers;
+	std::string error;
+	qsbr_ = std::make_unique<Qsbr>(nq);
+	reclaimer_ = std::make_unique<Reclaimer>(*qsbr_);
+
+	std::vector<Port> ports(2);
+	for (unsigned side = 0; side < 2; side++) {
+		Port &p = ports[side];
+		p.port_id = ports_[side].id;
+		std::memcpy(p.mac.addr_bytes, kPortMac[side], 6);
+		p.ipv4 = AddrPort::v4(kPortIp[side], 0);
+		p.ipv4_prefix = 24;
+		p.offload_ipv4_cksum = ports_[side].info.offload_ipv4_cksum;
+		p.offload_udp_cksum = ports_[side].info.offload_udp_cksum;
+	}
+	ports[kWanSide].gateway4 = AddrPort::v4(kGatewayIp, 0);
+	egress_ = egress_view(ports);
+
+	// Every /32 longer than /24 takes a tbl8 group; consecutive tunnel
+	// addresses share one per 256.
+	PrefixTableConfig allowed_sizes;
+	allowed_sizes.max_rules4 = n + 64;
+	allowed_sizes.tbl8_groups4 = n / 256 + 64;
+	allowed_sizes.max_rules6 = allowed_sizes.tbl8_groups6 = 16;
+	allowed_ = std::make_unique<PrefixTable>(*qsbr_, *reclaimer_, allowed_sizes);
+	FibConfig fib_config;
+	fib_config.next_hops = 16;
+	fib_config.prefixes.max_rules4 = fib_config.prefixes.max_rules6 = 16;
+	fib_config.prefixes.tbl8_groups4 = fib_config.prefixes.tbl8_groups6 = 16;
+	fib_ = std::make_unique<Fib>(*qsbr_, fib_config);
+	if (FibResult r = fib_->build(ports, {}); r != FibResult::ok)
+		return std::string("cannot build the FIB: ") + to_string(r);
+	if (!(keypairs_ = wireguard::KeypairTable::create(*qsbr_, n, error)))
+		return "cannot create the keypair table for " + std::to_string(n) + " peers: " + error;
+	if (!(neighbour_index_ = NeighbourIndex::create(*qsbr_, kLanHosts + 16, error)))
+		return "cannot create the neighbour index: " + error;
+	slots_ = std::make_unique<NeighbourSlots>(kLanHosts + 1);
+	peers_ = std::make_unique<wireguard::DataPeerTable>(n);
+
+	// Slot 0 the WAN gateway, 1 + h the LAN hosts.
+	neighbour_index_->add(ports_[kWanSide].id, AddrPort::v4(kGatewayIp, 0), 0);
+	slots_->set(0, kGatewayMac);
+	for (uint32_t h = 0; h < kLanHosts; h++) {
+		neighbour_index_->add(ports_[kLanSide].id, v4(lan_host_ip(h)), 1 + h);
+		slots_->set(1 + h, lan_host_mac(h).data());
+	}
+
+	for (uint32_t p = 0; p < n; p++) {
+		receive_keys_.push_back(receive_key(p));
+		send_keys_.push_back(send_key(p));
+		uint16_t home = static_cast<uint16_t>(p % nq);
+		uint8_t tunnel[4];
+		store_be32(tunnel, tunnel_ip(p));
+		if (PrefixResult r = allowed_->add(Prefix::v4(tunnel, 32), p); r != PrefixResult::ok)
+			return "cannot add peer " + std::to_string(p) + "'s allowed IP: " + prefix_result_name(r);
+		auto kp = std::make_unique<wireguard::DataKeypair>();
+		kp->local_index = kIndexBase + p;
+		kp->remote_index = kRemoteBase + p;
+		kp->peer = p;
+		kp->home_worker = home;
+		kp->reject_after_tsc = UINT64_MAX;
+		std::memcpy(kp->send_key, send_keys_.back().data(), 32);
+		std::memcpy(kp->receive_key, receive_keys_.back().data(), 32);
+		wireguard::DataKeypair *raw = kp.get();
+		if (wireguard::KeypairTableError e = keypairs_->publish(std::move(kp)); e != wireguard::KeypairTableError::none)
+			return "cannot publish peer " + std::to_string(p) + "'s keypair";
+		wireguard::DataPeer &peer = (*peers_)[p];
+		peer.home_worker.store(home);
+		peer.endpoint.store(v4(endpoint_ip(p), kListenPort));
+		peer.send_keypair.store(raw);
+	}
+
+	input_.keypairs = keypairs_.get();
+	input_.allowed_ips = allowed_.get();
+	input_.peers = peers_.get();
+	input_.tunnel.has_ipv4 = true;
+	std::memcpy(input_.tunnel.ipv4, kNodeTunnelIp, 4);
+	output_ = {allowed_.get(), peers_.get(), fib_.get(), &egress_, kListenPort, kMtu};
+	ip_out_ = {fib_.get(), neighbour_index_.get(), slots_.get(), &egress_};
+	wg_.input = &input_;
+	wg_.output = &output_;
+	wg_.ip_out = &ip_out_;
+	wg_.listen_port = kListenPort;
+	wg_.workers = nq;
+
+	relay_ = std::make_unique<RelayTable>(*qsbr_, nq);
+	shared_.relay = relay_.get();
+	shared_.neighbours = slots_.get();
+	shared_.qsbr = qsbr_.get();
+	shared_.ports = egress_;
+	shared_.wireguard = &wg_;
+	return {};
+}
+
+WgLab::~WgLab()
+{
+	fwd_.clear();
+	for (RingPort &p : ports_)
+		close_ring_port(p);
+	for (rte_ring *r : rings_) {
+		free_queued(r);
+		rte_ring_free(r);
+	}
+	relay_.reset();
+	rte_mempool_free(pool_);
+}
+
+int WgLab::pipeline_main(void *arg)
+{
+	auto &f = *static_cast<Forwarder *>(arg);
+	WgLab &lab = *f.lab;
+	const uint16_t port = lab.ingress().id;
+	const bool generate = lab.o_.generator == GeneratorPlace::inline_lcore;
+	rte_mbuf *pkts[kMaxBurst];
+	lab.qsbr_->register_worker(f.queue);
+	while (!lab.stop_.load(std::memory_order_relaxed)) {
+		if (generate)
+			lab.serve(f);
+		uint64_t t0 = rte_rdtsc();
+		uint16_t n = rte_eth_rx_burst(port, f.queue, pkts, lab.o_.burst);
+		if (n) {
+			f.worker->process(pkts, n);
+			f.stats.packets.add(n);
+			f.stats.busy_cycles.add(rte_rdtsc() - t0);
+		}
+		lab.qsbr_->quiescent(f.queue);
+	}
+	lab.qsbr_->unregister_worker(f.queue);
+	return 0;
+}
+
+int WgLab::reference_main(void *arg)
+{
+	auto &f = *static_cast<Forwarder *>(arg);
+	WgLab &lab = *f.lab;
+	const uint16_t port = lab.ingress().id;
+	const bool generate = lab.o_.generator == GeneratorPlace::inline_lcore;
+	rte_mbuf *pkts[kMaxBurst];
+	while (!lab.stop_.load(std::memory_order_relaxed)) {
+		if (generate)
+			lab.serve(f);
+		uint64_t t0 = rte_rdtsc();
+		uint16_t n = rte_eth_rx_burst(port, f.queue, pkts, lab.o_.burst);
+		if (n) {
+			lab.reference_burst(f, pkts, n);
+			f.stats.packets.add(n);
+			f.stats.busy_cycles.add(rte_rdtsc() - t0);
+		}
+	}
+	return 0;
+}
+
+// The least a WireGuard data path does with a burst: a job per packet with
+// its peer's key and counter, one run, TX. The key is found by arithmetic
+// from the receiver index (input) or the destination (output): no table.
+void WgLab::reference_burst(Forwarder &f, rte_mbuf **pkts, uint16_t n)
+{
+	const uint16_t sealed = sealed_len(o_.inner_size);
+	const uint32_t peers = o_.peers;
+	AeadBatch &aead = f.aead;
+	uint64_t t0 = rte_rdtsc();
+	uint16_t done = 0;
+	while (done < n) {
+		uint16_t slice = std::min<uint16_t>(static_cast<uint16_t>(n - done), aead.capacity());
+		aead.clear();
+		for (uint16_t i = 0; i < slice; i++) {
+			uint8_t *d = rte_pktmbuf_mtod(pkts[done + i], uint8_t *);
+			if (direction_ == WgDirection::input) {
+				uint8_t *msg = d + kMsgOffset;
+				uint32_t peer = std::min(load_le32(msg + 4) - kIndexBase, peers - 1);
+				uint8_t *data = msg + 16;
+				aead.add_decrypt(receive_keys_[peer].data(), load_le64(msg + 8), data, sealed,
+						 data + sealed);
+			} else {
+				uint8_t *ip = d + kLanIpOffset;
+				uint32_t peer = std::min(load_be32(ip + 16) - tunnel_ip(0), peers - 1);
+				aead.add_encrypt(send_keys_[peer].data(), f.send_counter[peer]++, ip, sealed, ip + sealed);
+			}
+		}
+		aead.run();
+		// A job that did not verify: its packet freed and counted.
+		for (uint16_t i = 0; i < slice; i++)
+			if (aead.status(i) != AeadStatus::ok) {
+				rte_pktmbuf_free(pkts[done + i]);
+				pkts[done + i] = nullptr;
+			}
+		done = static_cast<uint16_t>(done + slice);
+	}
+	f.stats.aead_cycles.add(rte_rdtsc() - t0);
+
+	uint16_t kept = 0;
+	for (uint16_t i = 0; i < n; i++)
+		if (pkts[i])
+			pkts[kept++] = pkts[i];
+	if (kept < n)
+		f.stats.aead_failed.add(n - kept);
+	uint16_t sent = rte_eth_tx_burst(egress().id, f.queue, pkts, kept);
+	if (sent < kept) {
+		f.stats.unsent.add(kept - sent);
+		rte_pktmbuf_free_bulk(pkts + sent, kept - sent);
+	}
+}
+
+// Mbufs the forwarding lcore freed, and the punts the generator freed:
+// what the generator replaces.
+uint64_t WgLab::freed(const Forwarder &f)
+{
+	uint64_t n = f.stats.aead_failed.get() + f.stats.unsent.get() + f.gen.punts_freed.get();
+	if (f.worker)
+		for (const Counter &c : f.worker->counters().drops)
+			n += c.get();
+	return n;
+}
+
+// One pass of a queue's generator: what left by the egress port comes back
+// as new packets into the ingress port; punts are freed (a data-only run
+// makes none: the report shows any); what was dropped is replaced.
+void WgLab::serve(Forwarder &f)
+{
+	rte_mbuf *pkts[kGenBurst];
+	const unsigned q = f.queue;
+	const bool input = direction_ == WgDirection::input;
+	rte_ring *in = ingress().rx[q];
+	const uint16_t in_port = ingress().id;
+	auto make = [&](rte_mbuf **m, unsigned n) {
+		if (input)
+			f.traffic.from_peers(m, n, in_port);
+		else
+			f.traffic.from_lan(m, n, in_port);
+		// The ring holds twice the queue's packets: it cannot be full.
+		rte_ring_sp_enqueue_burst(in, reinterpret_cast<void **>(m), n, nullptr);
+	};
+
+	unsigned n = rte_ring_sc_dequeue_burst(egress().tx[q], reinterpret_cast<void **>(pkts), kGenBurst, nullptr);
+	uint64_t offered = n;
+	if (n) {
+		uint64_t bytes = 0;
+		for (unsigned i = 0; i < n; i++)
+			bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		f.gen.sunk_packets.add(n);
+		f.gen.sunk_bytes.add(bytes);
+		make(pkts, n);
+	}
+	if (unsigned p = rte_ring_sc_dequeue_burst(punt_[q], reinterpret_cast<void **>(pkts), kGenBurst, nullptr)) {
+		rte_pktmbuf_free_bulk(pkts, p);
+		f.gen.punts_freed.add(p);
+	}
+	if (++f.passes % kTopUpEvery == 0) {
+		uint64_t live = f.allocated - freed(f);
+		n = live < o_.inflight ? std::min<unsigned>(kGenBurst, static_cast<unsigned>(o_.inflight - live)) : 0;
+		if (n && rte_pktmbuf_alloc_bulk(pool_, pkts, n) == 0) {
+			f.allocated += n;
+			offered += n;
+			make(pkts, n);
+		}
+	}
+	f.gen.offered.add(offered);
+}
+
+WgLab::Snapshot WgLab::snapshot() const
+{
+	Snapshot s;
+	s.tsc = rte_rdtsc();
+	for (const auto &f : fwd_) {
+		s.rx_packets += f->stats.packets.get();
+		s.busy_cycles += f->stats.busy_cycles.get();
+		s.aead_cycles += f->stats.aead_cycles.get();
+		s.aead_failed += f->stats.aead_failed.get();
+		s.offered += f->gen.offered.get();
+		s.tx_packets += f->gen.sunk_packets.get();
+		s.tx_bytes += f->gen.sunk_bytes.get();
+		if (f->worker) {
+			const WorkerCounters &c = f->worker->counters();
+			for (size_t r = 0; r < kPuntReasons; r++)
+				s.punted[r] += c.punted[r].get();
+			for (size_t r = 0; r < kDropCount; r++)
+				s.drops[r] += c.drops[r].get();
+		} else {
+			s.drops[drop_index(OutputDrop::tx_full)] += f->stats.unsent.get();
+		}
+	}
+	return s;
+}
+
+WgResult WgLab::make_result(const Snapshot &a, const Snapshot &b) const
+{
+	WgResult r;
+	r.direction = direction_;
+	r.reference = reference_;
+	r.tsc_hz = rte_get_tsc_hz();
+	r.lcores = static_cast<unsigned>(fwd_.size());
+	r.seconds = static_cast<double>(b.tsc - a.tsc) / static_cast<double>(r.tsc_hz);
+	r.rx_packets = b.rx_packets - a.rx_packets;
+	r.busy_cycles = b.busy_cycles - a.busy_cycles;
+	r.aead_cycles = b.aead_cycles - a.aead_cycles;
+	r.aead_failed = b.aead_failed - a.aead_failed;
+	r.offered_packets = b.offered - a.offered;
+	r.tx_packets = b.tx_packets - a.tx_packets;
+	r.tx_bytes = b.tx_bytes - a.tx_bytes;
+	for (size_t i = 0; i < kPuntReasons; i++)
+		r.punted[i] = b.punted[i] - a.punted[i];
+	for (size_t i = 0; i < kDropCount; i++)
+		r.drops[i] = b.drops[i] - a.drops[i];
+	return r;
+}
+
+// The main lcore's time: generating for every queue, or only waking for
+// the periodic statistics when the generators run inline.
+void WgLab::pass_time(uint64_t until, uint64_t period, const std::function<void(const WgResult &)> *periodic)
+{
+	bool generate = o_.generator == GeneratorPlace::main_lcore;
+	uint64_t next = period ? rte_rdtsc() + period : UINT64_MAX;
+	Snapshot last = period ? snapshot() : Snapshot();
+	for (;;) {
+		if (generate)
+			for (auto &f : fwd_)
+				serve(*f);
+		else
+			rte_delay_us_sleep(1000);
+		uint64_t now = rte_rdtsc();
+		if (now >= until)
+			return;
+		if (now >= next) {
+			Snapshot s = snapshot();
+			(*periodic)(make_result(last, s));
+			last = s;
+			next += period;
+		}
+	}
+}
+
+WgResult WgLab::run(WgDirection d, bool reference, const std::function<void(const WgResult &)> &periodic)
+{
+	direction_ = d;
+	reference_ = reference;
+	stop_.store(false);
+	fwd_.clear();
+	unsigned nq = static_cast<unsigned>(lcores_.size());
+	for (unsigned q = 0; q < nq; q++) {
+		std::vector<uint32_t> mine;
+		for (uint32_t p = q; p < o_.peers; p += nq)
+			mine.push_back(p);
+		auto f = std::make_unique<Forwarder>(this, static_cast<uint16_t>(q), std::move(mine), o_.peers, o_);
+		if (!reference)
+			f->worker = std::make_unique<Worker>(
+				q, shared_, std::vector<RxQueue>{{ports_[kWanSide].id, f->queue}, {ports_[kLanSide].id, f->queue}},
+				f->queue, punt_[q], o_.burst);
+		fwd_.push_back(std::move(f));
+	}
+	for (unsigned q = 0; q < nq; q++)
+		rte_eal_remote_launch(reference ? reference_main : pipeline_main, fwd_[q].get(), lcores_[q]);
+
+	double hz = static_cast<double>(rte_get_tsc_hz());
+	pass_time(rte_rdtsc() + static_cast<uint64_t>(o_.warmup * hz), 0, nullptr);
+	Snapshot a = snapshot();
+	pass_time(a.tsc + static_cast<uint64_t>(o_.duration * hz), static_cast<uint64_t>(o_.stats_period * hz),
+		  &periodic);
+	Snapshot b = snapshot();
+
+	stop_.store(true);
+	for (unsigned lcore : lcores_)
+		rte_eal_wait_lcore(lcore);
+	for (RingPort &p : ports_) {
+		for (rte_ring *r : p.rx)
+			free_queued(r);
+		for (rte_ring *r : p.tx)
+			free_queued(r);
+	}
+	for (rte_ring *r : rings_)
+		free_queued(r);
+	WgResult r = make_result(a, b);
+	fwd_.clear();
+	if (unsigned leaked = rte_mempool_in_use_count(pool_))
+		std::fprintf(stderr, "wayport-perf: %u mbufs not returned to the pool after the wg %s %s run\n", leaked,
+			     to_string(d), reference ? "reference" : "pipeline");
+	return r;
+}
+
+} // namespace wayport::perf::wg
