@@ -11,14 +11,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "perf/lab/lab_common.h"
+
 
 namespace wayport::perf {
 
 namespace {
 
-// Packets the generator moves per ring operation.
-constexpr unsigned kGenBurst = 64;
-constexpr unsigned kPoolCache = 256;
 constexpr unsigned kPrefetchAhead = 4;
 // Generator passes between two looks at the forwarders' drop counters.
 constexpr unsigned kTopUpEvery = 64;
@@ -165,24 +164,14 @@ std::unique_ptr<Lab> Lab::create(const Options &o, std::string &error)
 std::string Lab::setup()
 {
 	unsigned nq = o_.nb_cores;
-	unsigned lcore;
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
-		if (lcores_.size() < nq)
-			lcores_.push_back(lcore);
-	}
-	if (lcores_.size() < nq)
-		return "--nb-cores " + std::to_string(nq) + " needs " + std::to_string(nq + 1) +
-		       " lcores (the main lcore generates traffic), the EAL arguments give " +
-		       std::to_string(rte_lcore_count());
+	if (std::string err = pick_lcores(nq, lcores_); !err.empty())
+		return err;
 
 	int socket = static_cast<int>(rte_socket_id());
 	unsigned ring_size = rte_align32pow2(o_.inflight * 2);
-	unsigned pool_size = nq * (o_.inflight + 2 * kMaxBurst + kGenBurst) + (nq + 1) * kPoolCache * 2;
-	pool_ = rte_pktmbuf_pool_create("wp_pool", pool_size, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (!pool_)
-		return std::string("cannot create the mbuf pool (") + std::to_string(pool_size) +
-		       " mbufs): " + rte_strerror(rte_errno) + "; give EAL more memory (-m)";
+	std::string error;
+	if (!(pool_ = make_lab_pool("wp_pool", nq, o_.inflight, error)))
+		return error;
 	zero_pool(pool_);
 
 	for (unsigned side = 0; side < kSides; side++) {
@@ -418,30 +407,20 @@ Snapshot Lab::snapshot() const
 	return s;
 }
 
-// Lets time pass on the main lcore until until: generating for every
-// queue, or only waking up for the periodic statistics when the
-// generators run inline.
 void Lab::pass_time(uint64_t until, uint64_t period, const std::function<void(const Result &)> *periodic)
 {
-	bool generate = o_.generator == GeneratorPlace::main_lcore;
-	uint64_t next = period ? rte_rdtsc() + period : UINT64_MAX;
 	Snapshot last = period ? snapshot() : Snapshot();
-	for (;;) {
-		if (generate)
+	perf::pass_time(
+		until, period, o_.generator == GeneratorPlace::main_lcore,
+		[this] {
 			for (auto &f : fwd_)
 				serve(*f);
-		else
-			rte_delay_us_sleep(1000);
-		uint64_t now = rte_rdtsc();
-		if (now >= until)
-			return;
-		if (now >= next) {
+		},
+		[&] {
 			Snapshot s = snapshot();
 			(*periodic)(make_result(mode_, last, s, static_cast<unsigned>(fwd_.size())));
 			last = std::move(s);
-			next += period;
-		}
-	}
+		});
 }
 
 void Lab::drain()

@@ -13,6 +13,7 @@
 
 #include "dataplane/crypto/aead_batch.h"
 #include "dataplane/wire/bytes.h"
+#include "perf/lab/lab_common.h"
 #include "perf/lab/traffic.h"
 #include "perf/lab/wg_traffic.h"
 #include "perf/lab/wg_world.h"
@@ -21,9 +22,6 @@ namespace wayport::perf::wg {
 
 namespace {
 
-// Packets the generator makes per call (one AEAD batch when it seals).
-constexpr unsigned kGenBurst = 64;
-constexpr unsigned kPoolCache = 256;
 // Generator passes between two looks at the forwarders' drop counters
 // (lab.cpp says why not every pass).
 constexpr unsigned kTopUpEvery = 64;
@@ -141,27 +139,17 @@ const char *WgLab::engine_name() const
 std::string WgLab::setup()
 {
 	unsigned nq = o_.nb_cores;
-	unsigned lcore;
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
-		if (lcores_.size() < nq)
-			lcores_.push_back(lcore);
-	}
-	if (lcores_.size() < nq)
-		return "--nb-cores " + std::to_string(nq) + " needs " + std::to_string(nq + 1) +
-		       " lcores (the main lcore generates traffic), the EAL arguments give " +
-		       std::to_string(rte_lcore_count());
+	if (std::string err = pick_lcores(nq, lcores_); !err.empty())
+		return err;
 	if (o_.peers < nq)
 		return "--peers " + std::to_string(o_.peers) + " is fewer than --nb-cores " + std::to_string(nq) +
 		       ": every worker needs a peer homed on it";
 
 	int socket = static_cast<int>(rte_socket_id());
 	unsigned ring_size = rte_align32pow2(o_.inflight * 2);
-	unsigned pool_size = nq * (o_.inflight + 2 * kMaxBurst + kGenBurst) + (nq + 1) * kPoolCache * 2;
-	pool_ = rte_pktmbuf_pool_create("wg_pool", pool_size, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (!pool_)
-		return std::string("cannot create the mbuf pool (") + std::to_string(pool_size) +
-		       " mbufs): " + rte_strerror(rte_errno) + "; give EAL more memory (-m)";
+	std::string error;
+	if (!(pool_ = make_lab_pool("wg_pool", nq, o_.inflight, error)))
+		return error;
 
 	const char *labels[2] = {"wan", "lan"};
 	for (unsigned side = 0; side < 2; side++)
@@ -309,48 +297,37 @@ WgLab::~WgLab()
 	rte_mempool_free(pool_);
 }
 
-int WgLab::pipeline_main(void *arg)
+// One forwarding lcore: RX bursts through the Worker's graph (as
+// Worker::poll runs it) or the reference, with the busy cycles testpmd's
+// --record-core-cycles reports.
+int WgLab::forward_main(void *arg)
 {
 	auto &f = *static_cast<Forwarder *>(arg);
 	WgLab &lab = *f.lab;
 	const uint16_t port = lab.ingress().id;
 	const bool generate = lab.o_.generator == GeneratorPlace::inline_lcore;
+	const bool reference = !f.worker;
 	rte_mbuf *pkts[kMaxBurst];
-	lab.qsbr_->register_worker(f.queue);
+	if (!reference)
+		lab.qsbr_->register_worker(f.queue);
 	while (!lab.stop_.load(std::memory_order_relaxed)) {
 		if (generate)
 			lab.serve(f);
 		uint64_t t0 = rte_rdtsc();
 		uint16_t n = rte_eth_rx_burst(port, f.queue, pkts, lab.o_.burst);
 		if (n) {
-			f.worker->process(pkts, n);
+			if (reference)
+				lab.reference_burst(f, pkts, n);
+			else
+				f.worker->process(pkts, n);
 			f.stats.packets.add(n);
 			f.stats.busy_cycles.add(rte_rdtsc() - t0);
 		}
-		lab.qsbr_->quiescent(f.queue);
+		if (!reference)
+			lab.qsbr_->quiescent(f.queue);
 	}
-	lab.qsbr_->unregister_worker(f.queue);
-	return 0;
-}
-
-int WgLab::reference_main(void *arg)
-{
-	auto &f = *static_cast<Forwarder *>(arg);
-	WgLab &lab = *f.lab;
-	const uint16_t port = lab.ingress().id;
-	const bool generate = lab.o_.generator == GeneratorPlace::inline_lcore;
-	rte_mbuf *pkts[kMaxBurst];
-	while (!lab.stop_.load(std::memory_order_relaxed)) {
-		if (generate)
-			lab.serve(f);
-		uint64_t t0 = rte_rdtsc();
-		uint16_t n = rte_eth_rx_burst(port, f.queue, pkts, lab.o_.burst);
-		if (n) {
-			lab.reference_burst(f, pkts, n);
-			f.stats.packets.add(n);
-			f.stats.busy_cycles.add(rte_rdtsc() - t0);
-		}
-	}
+	if (!reference)
+		lab.qsbr_->unregister_worker(f.queue);
 	return 0;
 }
 
@@ -508,29 +485,20 @@ WgResult WgLab::make_result(const Snapshot &a, const Snapshot &b) const
 	return r;
 }
 
-// The main lcore's time: generating for every queue, or only waking for
-// the periodic statistics when the generators run inline.
 void WgLab::pass_time(uint64_t until, uint64_t period, const std::function<void(const WgResult &)> *periodic)
 {
-	bool generate = o_.generator == GeneratorPlace::main_lcore;
-	uint64_t next = period ? rte_rdtsc() + period : UINT64_MAX;
 	Snapshot last = period ? snapshot() : Snapshot();
-	for (;;) {
-		if (generate)
+	perf::pass_time(
+		until, period, o_.generator == GeneratorPlace::main_lcore,
+		[this] {
 			for (auto &f : fwd_)
 				serve(*f);
-		else
-			rte_delay_us_sleep(1000);
-		uint64_t now = rte_rdtsc();
-		if (now >= until)
-			return;
-		if (now >= next) {
+		},
+		[&] {
 			Snapshot s = snapshot();
 			(*periodic)(make_result(last, s));
 			last = s;
-			next += period;
-		}
-	}
+		});
 }
 
 WgResult WgLab::run(WgDirection d, bool reference, const std::function<void(const WgResult &)> &periodic)
@@ -552,7 +520,7 @@ WgResult WgLab::run(WgDirection d, bool reference, const std::function<void(cons
 		fwd_.push_back(std::move(f));
 	}
 	for (unsigned q = 0; q < nq; q++)
-		rte_eal_remote_launch(reference ? reference_main : pipeline_main, fwd_[q].get(), lcores_[q]);
+		rte_eal_remote_launch(forward_main, fwd_[q].get(), lcores_[q]);
 
 	double hz = static_cast<double>(rte_get_tsc_hz());
 	pass_time(rte_rdtsc() + static_cast<uint64_t>(o_.warmup * hz), 0, nullptr);

@@ -101,8 +101,7 @@ private:
 	explicit WgLab(const Options &o);
 	std::string setup();
 	std::string build_tables();
-	static int pipeline_main(void *arg);
-	static int reference_main(void *arg);
+	static int forward_main(void *arg);
 	void serve(Forwarder &f);
 	void reference_burst(Forwarder &f, rte_mbuf **pkts, uint16_t n);
 	static uint64_t freed(const Forwarder &f);
