@@ -152,7 +152,6 @@ void WgOutputStage::finish(uint64_t now_tsc, Output &out, WorkerCounters &c)
 
 void WgOutputStage::slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, Output &out)
 {
-	// Pass 2: headers and an encryption job for every packet that can go.
 	const uint32_t *peer_of = peer_of_.data() + (pkts - in_.data());
 	// The send keypairs (expiry, key, counter) and the peers' TX counters
 	// for pass 2 and 3; the peers' first lines were fetched at admit.
@@ -166,6 +165,7 @@ void WgOutputStage::slice(rte_mbuf *const *pkts, uint16_t n, uint64_t now_tsc, O
 			rte_prefetch0(&kp->send_counter);
 		}
 	}
+	// Pass 2: headers and an encryption job for every packet that can go.
 	aead_.clear();
 	uint16_t jobs = 0;
 	for (uint16_t i = 0; i < n; i++) {

@@ -425,12 +425,8 @@ void Lab::pass_time(uint64_t until, uint64_t period, const std::function<void(co
 
 void Lab::drain()
 {
-	for (RingPort &p : ports_) {
-		for (rte_ring *r : p.rx)
-			free_queued(r);
-		for (rte_ring *r : p.tx)
-			free_queued(r);
-	}
+	for (RingPort &p : ports_)
+		drain_ring_port(p);
 	for (rte_ring *r : punt_)
 		free_queued(r);
 }

@@ -93,7 +93,7 @@ int run_wg(const Options &o)
 	std::fprintf(text,
 		     "wayport-perf: WireGuard, %u forwarding lcore(s), burst %u, %u B inner packets, %u peers "
 		     "(tables built in %.2f s), AEAD %s, %u packets in flight per lcore\n",
-		     o.nb_cores, o.burst, o.inner_size, o.peers, lab->build_seconds(), lab->engine_name(), o.inflight);
+		     o.nb_cores, o.burst, o.inner_size, o.peers, lab->build_seconds(), lab->engine_name().c_str(), o.inflight);
 	auto periodic = [text](const wg::WgResult &r) { wg::print_wg_period(text, r); };
 	wg::WgPair pairs[2];
 	for (WgDirection d : o.directions) {

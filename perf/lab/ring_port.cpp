@@ -3,7 +3,6 @@
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_lcore.h>
-#include <rte_mbuf.h>
 
 namespace wayport::perf {
 
@@ -31,28 +30,26 @@ std::string open_ring_port(const std::string &name, const std::string &label, un
 	return {};
 }
 
+void drain_ring_port(RingPort &p)
+{
+	for (rte_ring *r : p.rx)
+		free_queued(r);
+	for (rte_ring *r : p.tx)
+		free_queued(r);
+}
+
 void close_ring_port(RingPort &p)
 {
 	if (p.open)
 		close_port(p.id);
 	p.open = false;
-	for (rte_ring *r : p.rx) {
-		free_queued(r);
+	drain_ring_port(p);
+	for (rte_ring *r : p.rx)
 		rte_ring_free(r);
-	}
-	for (rte_ring *r : p.tx) {
-		free_queued(r);
+	for (rte_ring *r : p.tx)
 		rte_ring_free(r);
-	}
 	p.rx.clear();
 	p.tx.clear();
-}
-
-void free_queued(rte_ring *r)
-{
-	void *m;
-	while (r && rte_ring_sc_dequeue(r, &m) == 0)
-		rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
 }
 
 } // namespace wayport::perf

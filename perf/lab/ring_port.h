@@ -12,6 +12,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "dataplane/packet/mbuf_ring.h"
 #include "drivers/port.h"
 
 namespace wayport::perf {
@@ -31,8 +32,7 @@ struct RingPort {
 std::string open_ring_port(const std::string &name, const std::string &label, unsigned queues,
 			   unsigned ring_size, rte_mempool *pool, RingPort &out);
 void close_ring_port(RingPort &p);
-
-// Frees every mbuf queued on r.
-void free_queued(rte_ring *r);
+// Frees what waits on every ring of p (its threads stopped).
+void drain_ring_port(RingPort &p);
 
 } // namespace wayport::perf

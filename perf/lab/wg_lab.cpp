@@ -14,7 +14,6 @@
 #include "dataplane/crypto/aead_batch.h"
 #include "dataplane/wire/bytes.h"
 #include "perf/lab/lab_common.h"
-#include "perf/lab/traffic.h"
 #include "perf/lab/wg_traffic.h"
 #include "perf/lab/wg_world.h"
 
@@ -130,12 +129,6 @@ std::unique_ptr<WgLab> WgLab::create(const Options &o, std::string &error)
 	return lab;
 }
 
-const char *WgLab::engine_name() const
-{
-	AeadBatch probe(1);
-	return aead_engine_name(probe.engine());
-}
-
 std::string WgLab::setup()
 {
 	unsigned nq = o_.nb_cores;
@@ -158,25 +151,13 @@ std::string WgLab::setup()
 		    !err.empty())
 			return err;
 
-	auto make_ring = [&](const std::string &name, unsigned size) {
-		rte_ring *r = rte_ring_create(name.c_str(), size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (r)
-			rings_.push_back(r);
-		return r;
-	};
 	for (unsigned q = 0; q < nq; q++) {
-		punt_.push_back(make_ring("wg_punt" + std::to_string(q), ring_size));
-		wg_.handshake.push_back(make_ring("wg_hs" + std::to_string(q), 1024));
-		if (!punt_.back() || !wg_.handshake.back())
-			return std::string("cannot create the punt and handshake rings: ") + rte_strerror(rte_errno);
+		punt_.push_back(rte_ring_create(("wg_punt" + std::to_string(q)).c_str(), ring_size, socket,
+						RING_F_SP_ENQ | RING_F_SC_DEQ));
+		if (!punt_.back())
+			return std::string("cannot create the punt rings: ") + rte_strerror(rte_errno);
 	}
-	for (unsigned from = 0; from < nq; from++)
-		for (unsigned to = 0; to < nq; to++) {
-			rte_ring *r = nullptr;
-			if (from != to && !(r = make_ring("wg_ho" + std::to_string(from) + "_" + std::to_string(to), 1024)))
-				return std::string("cannot create the handoff rings: ") + rte_strerror(rte_errno);
-			wg_.handoff.push_back(r);
-		}
+	engine_name_ = aead_engine_name(AeadBatch(1).engine());
 
 	uint64_t t0 = rte_rdtsc();
 	if (std::string err = build_tables(); !err.empty())
@@ -185,16 +166,26 @@ std::string WgLab::setup()
 	return {};
 }
 
-// The node as wg_world.h draws it, in the tables wayportd's tunnel::Tables
-// makes, and one keypair per peer.
+// The node as wg_world.h draws it: a configuration of its peers, the
+// tables wayportd builds from one, the neighbours resolved, and one
+// keypair per peer.
 std::string WgLab::build_tables()
 {
 	unsigned nq = o_.nb_cores;
 	uint32_t n = o_.peers;
-	std::string error;
-	qsbr_ = std::make_unique<Qsbr>(nq);
-	reclaimer_ = std::make_unique<Reclaimer>(*qsbr_);
-
+	config::Config cfg;
+	cfg.wireguard.emplace();
+	config::Wireguard &wg = *cfg.wireguard;
+	wg.listen_port = kListenPort;
+	wg.mtu = kMtu;
+	wg.addresses.push_back({AddrPort::v4(kNodeTunnelIp, 0), 10});
+	for (uint32_t p = 0; p < n; p++) {
+		config::WireguardPeer peer;
+		store_be32(peer.public_key.bytes.data(), kIndexBase + p);  // unique, never zero
+		peer.allowed_ips.push_back({v4(tunnel_ip(p)), 32});
+		peer.endpoint = v4(endpoint_ip(p), kListenPort);
+		wg.peers.push_back(std::move(peer));
+	}
 	std::vector<Port> ports(2);
 	for (unsigned side = 0; side < 2; side++) {
 		Port &p = ports[side];
@@ -206,34 +197,23 @@ std::string WgLab::build_tables()
 		p.offload_udp_cksum = ports_[side].info.offload_udp_cksum;
 	}
 	ports[kWanSide].gateway4 = AddrPort::v4(kGatewayIp, 0);
-	egress_ = egress_view(ports);
 
-	// Every /32 longer than /24 takes a tbl8 group; consecutive tunnel
-	// addresses share one per 256.
-	PrefixTableConfig allowed_sizes;
-	allowed_sizes.max_rules4 = n + 64;
-	allowed_sizes.tbl8_groups4 = n / 256 + 64;
-	allowed_sizes.max_rules6 = allowed_sizes.tbl8_groups6 = 16;
-	allowed_ = std::make_unique<PrefixTable>(*qsbr_, *reclaimer_, allowed_sizes);
-	FibConfig fib_config;
-	fib_config.next_hops = 16;
-	fib_config.prefixes.max_rules4 = fib_config.prefixes.max_rules6 = 16;
-	fib_config.prefixes.tbl8_groups4 = fib_config.prefixes.tbl8_groups6 = 16;
-	fib_ = std::make_unique<Fib>(*qsbr_, fib_config);
-	if (FibResult r = fib_->build(ports, {}); r != FibResult::ok)
-		return std::string("cannot build the FIB: ") + to_string(r);
-	if (!(keypairs_ = wireguard::KeypairTable::create(*qsbr_, n, error)))
-		return "cannot create the keypair table for " + std::to_string(n) + " peers: " + error;
-	if (!(neighbour_index_ = NeighbourIndex::create(*qsbr_, kLanHosts + 16, error)))
-		return "cannot create the neighbour index: " + error;
+	// One keypair per peer is all the lab publishes.
+	tunnel::TableSizes sizes;
+	sizes.max_peers = n;
+	sizes.keypairs_per_peer = 1;
+	qsbr_ = std::make_unique<Qsbr>(nq);
 	slots_ = std::make_unique<NeighbourSlots>(kLanHosts + 1);
-	peers_ = std::make_unique<wireguard::DataPeerTable>(n);
+	std::string error;
+	if (!(tables_ = tunnel::Tables::create(cfg, ports, nq, *qsbr_, *slots_, sizes, error)))
+		return "cannot build the WireGuard tables for " + std::to_string(n) + " peers: " + error;
 
 	// Slot 0 the WAN gateway, 1 + h the LAN hosts.
-	neighbour_index_->add(ports_[kWanSide].id, AddrPort::v4(kGatewayIp, 0), 0);
+	NeighbourIndex &neighbours = tables_->neighbour_index();
+	neighbours.add(ports_[kWanSide].id, AddrPort::v4(kGatewayIp, 0), 0);
 	slots_->set(0, kGatewayMac);
 	for (uint32_t h = 0; h < kLanHosts; h++) {
-		neighbour_index_->add(ports_[kLanSide].id, v4(lan_host_ip(h)), 1 + h);
+		neighbours.add(ports_[kLanSide].id, v4(lan_host_ip(h)), 1 + h);
 		slots_->set(1 + h, lan_host_mac(h).data());
 	}
 
@@ -241,10 +221,6 @@ std::string WgLab::build_tables()
 		receive_keys_.push_back(receive_key(p));
 		send_keys_.push_back(send_key(p));
 		uint16_t home = static_cast<uint16_t>(p % nq);
-		uint8_t tunnel[4];
-		store_be32(tunnel, tunnel_ip(p));
-		if (PrefixResult r = allowed_->add(Prefix::v4(tunnel, 32), p); r != PrefixResult::ok)
-			return "cannot add peer " + std::to_string(p) + "'s allowed IP: " + prefix_result_name(r);
 		auto kp = std::make_unique<wireguard::DataKeypair>();
 		kp->local_index = kIndexBase + p;
 		kp->remote_index = kRemoteBase + p;
@@ -254,33 +230,20 @@ std::string WgLab::build_tables()
 		std::memcpy(kp->send_key, send_keys_.back().data(), 32);
 		std::memcpy(kp->receive_key, receive_keys_.back().data(), 32);
 		wireguard::DataKeypair *raw = kp.get();
-		if (wireguard::KeypairTableError e = keypairs_->publish(std::move(kp)); e != wireguard::KeypairTableError::none)
+		if (tables_->keypairs().publish(std::move(kp)) != wireguard::KeypairTableError::none)
 			return "cannot publish peer " + std::to_string(p) + "'s keypair";
-		wireguard::DataPeer &peer = (*peers_)[p];
+		wireguard::DataPeer &peer = tables_->peers()[p];
 		peer.home_worker.store(home);
 		peer.endpoint.store(v4(endpoint_ip(p), kListenPort));
 		peer.send_keypair.store(raw);
 	}
 
-	input_.keypairs = keypairs_.get();
-	input_.allowed_ips = allowed_.get();
-	input_.peers = peers_.get();
-	input_.tunnel.has_ipv4 = true;
-	std::memcpy(input_.tunnel.ipv4, kNodeTunnelIp, 4);
-	output_ = {allowed_.get(), peers_.get(), fib_.get(), &egress_, kListenPort, kMtu};
-	ip_out_ = {fib_.get(), neighbour_index_.get(), slots_.get(), &egress_};
-	wg_.input = &input_;
-	wg_.output = &output_;
-	wg_.ip_out = &ip_out_;
-	wg_.listen_port = kListenPort;
-	wg_.workers = nq;
-
 	relay_ = std::make_unique<RelayTable>(*qsbr_, nq);
 	shared_.relay = relay_.get();
 	shared_.neighbours = slots_.get();
 	shared_.qsbr = qsbr_.get();
-	shared_.ports = egress_;
-	shared_.wireguard = &wg_;
+	shared_.ports = egress_view(ports);
+	shared_.wireguard = &tables_->shared();
 	return {};
 }
 
@@ -289,10 +252,11 @@ WgLab::~WgLab()
 	fwd_.clear();
 	for (RingPort &p : ports_)
 		close_ring_port(p);
-	for (rte_ring *r : rings_) {
+	for (rte_ring *r : punt_) {
 		free_queued(r);
 		rte_ring_free(r);
 	}
+	tables_.reset();
 	relay_.reset();
 	rte_mempool_free(pool_);
 }
@@ -346,6 +310,8 @@ void WgLab::reference_burst(Forwarder &f, rte_mbuf **pkts, uint16_t n)
 		aead.clear();
 		for (uint16_t i = 0; i < slice; i++) {
 			uint8_t *d = rte_pktmbuf_mtod(pkts[done + i], uint8_t *);
+			// A packet naming no peer of the lab is clamped to the last
+			// one: it then fails to verify and is counted aead_failed.
 			if (direction_ == WgDirection::input) {
 				uint8_t *msg = d + kMsgOffset;
 				uint32_t peer = std::min(load_le32(msg + 4) - kIndexBase, peers - 1);
@@ -532,14 +498,14 @@ WgResult WgLab::run(WgDirection d, bool reference, const std::function<void(cons
 	stop_.store(true);
 	for (unsigned lcore : lcores_)
 		rte_eal_wait_lcore(lcore);
-	for (RingPort &p : ports_) {
-		for (rte_ring *r : p.rx)
-			free_queued(r);
-		for (rte_ring *r : p.tx)
-			free_queued(r);
-	}
-	for (rte_ring *r : rings_)
+	for (RingPort &p : ports_)
+		drain_ring_port(p);
+	for (rte_ring *r : punt_)
 		free_queued(r);
+	const WireGuardShared &wg = tables_->shared();
+	for (const auto *rings : {&wg.handshake, &wg.handoff})
+		for (rte_ring *r : *rings)
+			free_queued(r);
 	WgResult r = make_result(a, b);
 	fwd_.clear();
 	if (unsigned leaked = rte_mempool_in_use_count(pool_))

@@ -17,9 +17,10 @@
 // AEAD part (jobs and run) is timed apart: that is the raw AEAD rate the
 // pipeline is held against.
 //
-// The tables are built as tunnel::Tables builds them for wayportd, with
-// one keypair per peer published directly (no handshake): never too old,
-// never due for a rekey, so every packet takes the data path.
+// The tables are wayportd's own (tunnel::Tables, from a configuration of
+// the world's peers), with one keypair per peer published directly (no
+// handshake): never too old, never due for a rekey, so every packet takes
+// the data path.
 #pragma once
 
 #include <array>
@@ -33,12 +34,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "dataplane/tables/fib.h"
-#include "dataplane/tables/neighbour_index.h"
-#include "dataplane/tables/prefix_table.h"
+#include "controlplane/tunnel/tables.h"
 #include "dataplane/tables/rcu.h"
-#include "dataplane/wireguard/data_peer.h"
-#include "dataplane/wireguard/keypair_table.h"
 #include "dataplane/worker/worker.h"
 #include "perf/lab/options.h"
 #include "perf/lab/ring_port.h"
@@ -92,7 +89,7 @@ public:
 
 	double build_seconds() const { return build_seconds_; }
 	// The AEAD engine the stages and the reference run (one CPU, one pick).
-	const char *engine_name() const;
+	const std::string &engine_name() const { return engine_name_; }
 
 private:
 	struct Forwarder;  // one forwarding lcore, its worker or reference, and its generator
@@ -117,24 +114,14 @@ private:
 	Options o_;
 	rte_mempool *pool_ = nullptr;
 	RingPort ports_[2];
-	std::vector<rte_ring *> punt_;       // by worker
-	std::vector<rte_ring *> rings_;      // the handshake and handoff rings, for freeing
+	std::vector<rte_ring *> punt_;  // by worker
 
 	std::unique_ptr<Qsbr> qsbr_;
-	std::unique_ptr<Reclaimer> reclaimer_;
-	std::unique_ptr<wireguard::KeypairTable> keypairs_;
-	std::unique_ptr<wireguard::DataPeerTable> peers_;
-	std::unique_ptr<PrefixTable> allowed_;
-	std::unique_ptr<Fib> fib_;
-	std::unique_ptr<NeighbourIndex> neighbour_index_;
 	std::unique_ptr<NeighbourSlots> slots_;
+	std::unique_ptr<tunnel::Tables> tables_;
 	std::unique_ptr<RelayTable> relay_;  // empty: the worker always has one
-	std::vector<EgressPort> egress_;
-	WgInputShared input_;
-	WgOutputShared output_;
-	IpOutShared ip_out_;
-	WireGuardShared wg_;
 	DataplaneShared shared_;
+	std::string engine_name_;
 	// The reference's keys, by peer (the pipeline's are in the keypairs).
 	std::vector<std::array<uint8_t, 32>> receive_keys_, send_keys_;
 

@@ -55,15 +55,17 @@ json pair_json(const WgPair &p)
 {
 	if (!p.pipeline && !p.reference)
 		return nullptr;
-	auto num = [](bool have, double v) { return have ? json(v) : json(nullptr); };
+	// A figure of a run, or null when the run is missing.
+	auto of = [](const std::optional<WgResult> &r, double (WgResult::*figure)() const) {
+		return r ? json(((*r).*figure)()) : json(nullptr);
+	};
 	return {
-		{"pipeline_mpps", num(p.pipeline.has_value(), p.pipeline ? p.pipeline->mpps() : 0)},
-		{"aead_mpps", num(p.reference.has_value(), p.reference ? p.reference->aead_mpps() : 0)},
-		{"reference_mpps", num(p.reference.has_value(), p.reference ? p.reference->mpps() : 0)},
+		{"pipeline_mpps", of(p.pipeline, &WgResult::mpps)},
+		{"aead_mpps", of(p.reference, &WgResult::aead_mpps)},
+		{"reference_mpps", of(p.reference, &WgResult::mpps)},
 		{"ratio", p.ratio() ? json(*p.ratio()) : json(nullptr)},
-		{"cycles_per_packet", num(p.pipeline.has_value(), p.pipeline ? p.pipeline->cycles_per_packet() : 0)},
-		{"aead_cycles_per_packet",
-		 num(p.reference.has_value(), p.reference ? p.reference->aead_cycles_per_packet() : 0)},
+		{"cycles_per_packet", of(p.pipeline, &WgResult::cycles_per_packet)},
+		{"aead_cycles_per_packet", of(p.reference, &WgResult::aead_cycles_per_packet)},
 		{"pipeline", p.pipeline ? run_json(*p.pipeline) : json(nullptr)},
 		{"reference", p.reference ? run_json(*p.reference) : json(nullptr)},
 	};

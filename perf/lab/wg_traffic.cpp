@@ -2,9 +2,11 @@
 
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 
 #include <cstring>
 
+#include "dataplane/packet/outer_udp.h"
 #include "dataplane/wire/bytes.h"
 #include "perf/lab/wg_world.h"
 
@@ -13,8 +15,8 @@ namespace wayport::perf::wg {
 namespace {
 
 constexpr uint16_t kEth = sizeof(rte_ether_hdr);
-constexpr uint16_t kIp = 20;
-constexpr uint16_t kUdp = 8;
+constexpr uint16_t kIp = sizeof(rte_ipv4_hdr);
+constexpr uint16_t kUdp = sizeof(rte_udp_hdr);
 constexpr uint16_t kWgHeader = 16;  // type, reserved, receiver, counter
 constexpr uint16_t kTag = 16;
 constexpr uint16_t kInnerSrcPort = 3000;
@@ -27,25 +29,17 @@ void write_eth(uint8_t *d, const uint8_t *dst, const uint8_t *src)
 	store_be16(d + 12, RTE_ETHER_TYPE_IPV4);
 }
 
-// An IPv4 header (no options, DF clear, TTL 64) with its checksum, then
-// the UDP header with no checksum (RFC 768 allows it over IPv4).
-void write_ip_udp(uint8_t *ip, uint16_t total, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
+// IPv4 (as the node sends its own: outer_udp.h) and UDP, total bytes of IP
+// in all, the IPv4 checksum computed and the UDP one left out (RFC 768
+// allows it over IPv4).
+void write_ipv4_udp(uint8_t *ip, uint16_t total, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
-	std::memset(ip, 0, kIp);
-	ip[0] = 0x45;
-	store_be16(ip + 2, total);
-	ip[8] = 64;
-	ip[9] = IPPROTO_UDP;
-	store_be32(ip + 12, src);
-	store_be32(ip + 16, dst);
-	// rte_ipv4_cksum's result goes into the header as it is, not swapped.
-	uint16_t sum = rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr *>(ip));
-	std::memcpy(ip + 10, &sum, 2);
-	uint8_t *udp = ip + kIp;
-	store_be16(udp, sport);
-	store_be16(udp + 2, dport);
-	store_be16(udp + 4, static_cast<uint16_t>(total - kIp));
-	store_be16(udp + 6, 0);
+	uint8_t from[4], to[4];
+	store_be32(from, src);
+	store_be32(to, dst);
+	write_ip_udp(ip, from, AddrPort::v4(to, dport), sport, static_cast<uint16_t>(total - kIp));
+	auto *h = reinterpret_cast<rte_ipv4_hdr *>(ip);
+	h->hdr_checksum = rte_ipv4_cksum(h);
 }
 
 void set_len(rte_mbuf *m, uint16_t len, uint16_t port_id)
@@ -80,7 +74,7 @@ uint16_t WgTraffic::lan_frame_len() const
 
 void WgTraffic::write_inner(uint8_t *ip, uint32_t src, uint32_t dst) const
 {
-	write_ip_udp(ip, inner_len_, src, dst, kInnerSrcPort, kInnerDstPort);
+	write_ipv4_udp(ip, inner_len_, src, dst, kInnerSrcPort, kInnerDstPort);
 	std::memset(ip + inner_len_, 0, sealed_len_ - inner_len_);
 }
 
@@ -96,7 +90,7 @@ uint64_t WgTraffic::from_peers(rte_mbuf **pkts, unsigned n, uint16_t port_id)
 		m->data_off = RTE_PKTMBUF_HEADROOM;
 		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 		write_eth(d, kPortMac[kWan], kGatewayMac);
-		write_ip_udp(d + kEth, static_cast<uint16_t>(len - kEth), endpoint_ip(peer), load_be32(kPortIp[kWan]),
+		write_ipv4_udp(d + kEth, static_cast<uint16_t>(len - kEth), endpoint_ip(peer), load_be32(kPortIp[kWan]),
 			     kListenPort, kListenPort);
 		uint8_t *msg = d + kEth + kIp + kUdp;
 		store_le32(msg, 4);  // type 4 and three reserved zero bytes
@@ -121,7 +115,7 @@ uint64_t WgTraffic::from_lan(rte_mbuf **pkts, unsigned n, uint16_t port_id)
 		m->data_off = RTE_PKTMBUF_HEADROOM;
 		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 		write_eth(d, kPortMac[kLan], lan_host_mac(host).data());
-		write_ip_udp(d + kEth, inner_len_, lan_host_ip(host), tunnel_ip(peer), kInnerSrcPort, kInnerDstPort);
+		write_ipv4_udp(d + kEth, inner_len_, lan_host_ip(host), tunnel_ip(peer), kInnerSrcPort, kInnerDstPort);
 		set_len(m, len, port_id);
 	}
 	return uint64_t{len} * n;
