@@ -95,6 +95,13 @@ struct Wireguard {
 	// (an IPv6 address or allowed IP), IPv6's minimum link MTU.
 	uint32_t mtu = 1420;
 	std::vector<WireguardPeer> peers;
+	// Threads that run handshakes (X25519 and the Noise messages): 1..16.
+	uint32_t handshake_threads = 1;
+	// Peers the data plane's tables are sized for, at start and added at
+	// run time together: 1..65536, at least peers.size(). Each takes four
+	// keypair slots and room for one IPv4 /32 and one IPv6 /128 in the
+	// allowed-IPs table.
+	uint32_t max_peers = 1024;
 };
 
 // A static route for traffic out of the tunnel.

@@ -26,6 +26,11 @@ constexpr std::string_view kPortNameWhat = "the name of a port";
 constexpr int64_t kMinMtu = 576, kMinMtuIpv6 = 1280, kMaxMtu = 9000;
 // wg's range for persistent keepalive: a 16-bit count of seconds.
 constexpr Duration kMaxKeepalive = 65535 * kSecond;
+// More threads than this only contend for the cores the workers do not
+// hold; wg itself has one handshake worker per CPU.
+constexpr int64_t kMaxHandshakeThreads = 16;
+// Peer slots are 16-bit in the data plane's peer table.
+constexpr int64_t kMaxPeers = 65536;
 
 bool is_v4_text(std::string_view s)
 {
@@ -228,6 +233,27 @@ void check_listen_port(Diag &d, const Value &v, const MapReader &m, const Config
 		d.error(v.line, v.path + ".listen_port", msg);
 }
 
+// After the peers: the configured ones must fit.
+void read_max_peers(Diag &d, const Value &v, const MapReader &m, Wireguard &w)
+{
+	auto x = m.get("max_peers");
+	if (x) {
+		auto n = integer(d, *x, 1, kMaxPeers);
+		if (!n)
+			return;
+		w.max_peers = static_cast<uint32_t>(*n);
+	}
+	if (w.peers.size() <= w.max_peers)
+		return;
+	std::string msg = std::to_string(w.peers.size()) + " peers are configured, more than max_peers " +
+			  std::to_string(w.max_peers) + (x ? "" : " (the default)") +
+			  "; raise wireguard.max_peers";
+	if (x)
+		d.error(*x, msg);
+	else
+		d.error(v.line, v.path + ".max_peers", msg);
+}
+
 std::string default_key_file(const std::string &state_dir)
 {
 	return state_dir + (state_dir.ends_with('/') ? "" : "/") + "wireguard.key";
@@ -308,7 +334,8 @@ void read_route(Diag &d, const Value &v, const std::vector<Port> &ports, Route &
 
 void read_wireguard(Diag &d, const Value &v, const Config &c, Wireguard &w)
 {
-	MapReader m(d, v, {"listen_port", "private_key_file", "addresses", "mtu", "peers"});
+	MapReader m(d, v, {"listen_port", "private_key_file", "addresses", "mtu", "peers",
+			   "handshake_threads", "max_peers"});
 	if (!m.ok())
 		return;
 	read_int(d, m, "listen_port", w.listen_port, 1, 65535);
@@ -322,6 +349,8 @@ void read_wireguard(Diag &d, const Value &v, const Config &c, Wireguard &w)
 	if (auto x = m.get("peers"))
 		read_peers(d, *x, w.peers);
 	read_mtu(d, m, w);
+	read_int(d, m, "handshake_threads", w.handshake_threads, 1, kMaxHandshakeThreads);
+	read_max_peers(d, v, m, w);
 }
 
 void read_routes(Diag &d, const Value &v, const std::vector<Port> &ports, std::vector<Route> &routes)

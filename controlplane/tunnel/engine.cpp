@@ -28,6 +28,10 @@ using wireguard::Clock;
 using ordered_json = nlohmann::ordered_json;
 
 constexpr unsigned kHandshakeBurst = 32;
+// How long an add waits, when every free slot is a just-removed peer's,
+// for the workers' grace period (a loop each: microseconds) before it
+// answers 503. The control thread's other work waits that long at most.
+constexpr std::chrono::milliseconds kSlotPatience{2};
 
 Clock::time_point clock_at(int64_t ns)
 {
@@ -80,6 +84,7 @@ const char *to_string(EngineDrop d)
 	case EngineDrop::host_not_echo: return "host_not_echo";
 	case EngineDrop::icmp_error_refused: return "icmp_error_refused";
 	case EngineDrop::inner_packet: return "inner_packet";
+	case EngineDrop::removed_peer: return "removed_peer";
 	case EngineDrop::count: break;
 	}
 	return "?";
@@ -87,7 +92,8 @@ const char *to_string(EngineDrop d)
 
 Engine::Engine(const config::Wireguard &cfg, Tables &tables, TunnelIo &io, uint64_t tsc_hz)
 	: listen_port_(cfg.listen_port), addresses_(cfg.addresses), tables_(tables), io_(io),
-	  clock_(tsc_hz, rte_rdtsc(), Clock::now())
+	  clock_(tsc_hz, rte_rdtsc(), Clock::now()), info_(tables.peers().capacity()),
+	  slots_(tables.peers().capacity(), tables.qsbr())
 {
 }
 
@@ -118,12 +124,13 @@ std::unique_ptr<Engine> Engine::create(const config::Wireguard &cfg, Tables &tab
 			error = "wireguard.peers[" + std::to_string(i) + "]: " + id.error;
 			break;
 		}
-		// Slot i is peer i in every table (tables.h).
-		if (*id.value != i || !e->link_->add_peer(*id.value, p.endpoint, p.roaming)) {
+		// Slot i is peer i in every table (tables.h): the lowest free.
+		std::optional<uint32_t> slot = e->slots_.acquire();
+		if (slot != i || !e->link_->add_peer(*id.value, *slot, p.endpoint, p.roaming)) {
 			error = "wireguard.peers[" + std::to_string(i) + "]: no data-plane slot for it";
 			break;
 		}
-		e->info_.push_back(PeerInfo{p.allowed_ips, !p.preshared_key_file.empty()});
+		e->info_[i] = PeerInfo{*id.value, p.allowed_ips, !p.preshared_key_file.empty()};
 	}
 	for (wireguard::Key32 &k : psks)
 		sodium_memzero(k.data(), k.size());
@@ -250,6 +257,12 @@ void Engine::send_datagram(const wireguard::Datagram &d)
 
 void Engine::seal(const wireguard::ToSeal &s)
 {
+	// A handshake thread's Output for a peer removed while it worked.
+	std::optional<uint32_t> slot = link_->slot_of(s.peer);
+	if (!slot) {
+		count(EngineDrop::removed_peer);
+		return;
+	}
 	uint8_t *data = nullptr;
 	rte_mbuf *m = fresh(s.inner.size(), data);
 	if (!m)
@@ -263,25 +276,36 @@ void Engine::seal(const wireguard::ToSeal &s)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	to_peer(m, s.peer);
+	to_peer(m, *slot);
 }
 
 void Engine::to_peer(rte_mbuf *m, uint32_t slot)
 {
 	PacketMeta &pm = meta(m);
+	const wireguard::DataPeer &dp = tables_.peers()[slot];
 	pm.next = Stage::wg_output;
 	pm.aux = slot;
-	unsigned home = tables_.peers()[slot].home_worker.load(std::memory_order_relaxed);
+	pm.peer_gen = dp.generation.load(std::memory_order_relaxed);
+	unsigned home = dp.home_worker.load(std::memory_order_relaxed);
 	io_.to_worker(m, home);
 }
 
 void Engine::punt(rte_mbuf *m, PuntReason reason, int64_t now)
 {
 	const uint32_t slot = meta(m).aux;
-	if (reason != PuntReason::ttl_exceeded && (slot >= info_.size() || !info_[slot])) {
-		count(EngineDrop::bad_punt);
-		rte_pktmbuf_free(m);
-		return;
+	if (reason != PuntReason::ttl_exceeded) {
+		if (slot >= info_.size()) {
+			count(EngineDrop::bad_punt);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (!names_live_peer(slot, meta(m).peer_gen)) {
+			// Still counted in flight for the slot's last peer; the new one's
+			// count started at 0.
+			count(EngineDrop::removed_peer);
+			rte_pktmbuf_free(m);
+			return;
+		}
 	}
 	switch (reason) {
 	case PuntReason::wg_staged:
@@ -307,7 +331,7 @@ void Engine::staged(rte_mbuf *m, int64_t now)
 	tables_.peers()[slot].staged_in_flight.fetch_sub(1, std::memory_order_relaxed);
 	ByteSpan packet(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
 	wireguard::Output out;
-	device_->send(slot, packet, clock_at(now), out);
+	device_->send(info_[slot]->id, packet, clock_at(now), out);
 	rte_pktmbuf_free(m);
 	deliver(out);
 }
@@ -412,16 +436,25 @@ std::string Engine::set_allowed_ips(uint32_t slot, const std::vector<config::Pre
 	return {};
 }
 
-void Engine::drop_peer(wireguard::PeerId id)
+void Engine::drop_peer(uint32_t slot)
 {
 	// Its keypairs leave the workers' table (the Device's retire events,
-	// then whatever the link still has published) before its slot goes.
+	// then whatever the link still has published) and its allowed IPs the
+	// lookups before the slot goes back: SlotPool's contract.
+	const wireguard::PeerId id = info_[slot]->id;
 	wireguard::Output out;
 	device_->remove_peer(id, out);
 	deliver(out);
 	link_->remove_peer(id);
-	tables_.allowed_ips().remove_value(id);
-	info_[id].reset();
+	tables_.allowed_ips().remove_value(slot);
+	info_[slot].reset();
+	slots_.release(slot);
+}
+
+bool Engine::names_live_peer(uint32_t slot, uint16_t gen) const
+{
+	return slot < info_.size() && info_[slot] &&
+	       tables_.peers()[slot].generation.load(std::memory_order_relaxed) == gen;
 }
 
 std::vector<Engine::PeerView> Engine::live_peers() const
@@ -429,9 +462,40 @@ std::vector<Engine::PeerView> Engine::live_peers() const
 	std::vector<PeerView> v;
 	for (size_t i = 0; i < info_.size(); i++)
 		if (info_[i])
-			v.push_back({&*info_[i], device_->status(static_cast<wireguard::PeerId>(i)),
-				     &tables_.peers()[static_cast<uint32_t>(i)]});
+			v.push_back({&*info_[i], device_->status(info_[i]->id), &tables_.peers()[static_cast<uint32_t>(i)]});
 	return v;
+}
+
+std::pair<int, std::string> Engine::add_peer(const wireguard::PeerConfig &pc, const std::vector<config::Prefix> &allowed,
+					     Clock::time_point now)
+{
+	auto fail = [](int status, const std::string &why) {
+		return std::pair{status, ordered_json{{"error", why}}.dump()};
+	};
+	std::optional<uint32_t> slot = slots_.acquire(kSlotPatience);
+	if (!slot) {
+		if (slots_.quarantined() > 0)
+			return fail(503, std::to_string(slots_.quarantined()) + " of the " +
+						 std::to_string(slots_.capacity()) + " peer slots (wireguard.max_peers) "
+						 "wait for the workers to let go of a removed peer; try again");
+		return fail(507, "all " + std::to_string(slots_.capacity()) + " peer slots are taken; raise "
+				 "wireguard.max_peers");
+	}
+	auto added = device_->add_peer(pc, now);
+	if (!added) {
+		slots_.release(*slot);
+		return fail(400, added.error);
+	}
+	info_[*slot] = PeerInfo{*added.value, {}, false};
+	if (!link_->add_peer(*added.value, *slot, pc.endpoint, pc.roaming)) {
+		drop_peer(*slot);
+		return fail(507, "no data-plane slot for the peer");
+	}
+	if (std::string why = set_allowed_ips(*slot, allowed); !why.empty()) {
+		drop_peer(*slot);
+		return fail(507, "allowed_ips: " + why);
+	}
+	return {200, ""};
 }
 
 std::pair<int, std::string> Engine::set_peer(const api::WgPeerChange &change, int64_t now)
@@ -462,44 +526,28 @@ std::pair<int, std::string> Engine::set_peer(const api::WgPeerChange &change, in
 	}
 	const Clock::time_point t = clock_at(now);
 	std::optional<wireguard::PeerId> id = device_->find_peer(*key.value);
+	std::optional<uint32_t> slot = id ? link_->slot_of(*id) : std::nullopt;
 
 	if (change.remove) {
-		if (!id)
+		if (!slot)
 			return fail(404, "no peer " + change.public_key);
-		drop_peer(*id);
+		drop_peer(*slot);
 		return {200, ordered_json{{"removed", change.public_key}}.dump()};
 	}
 
-	if (!id) {
-		// Slots are not reused: a new peer takes the next one.
-		const size_t slot = device_->peer_count();
-		if (slot >= tables_.peers().capacity())
-			return fail(507, "the data plane has room for " + std::to_string(tables_.peers().capacity()) +
-						 " peers over the daemon's life, and they are taken");
+	if (!slot) {
 		wireguard::PeerConfig pc;
 		pc.public_key = *key.value;
 		pc.endpoint = endpoint;
 		pc.persistent_keepalive = std::chrono::seconds(change.persistent_keepalive.value_or(0));
-		auto added = device_->add_peer(pc, t);
-		if (!added)
-			return fail(400, added.error);
-		id = *added.value;
-		if (info_.size() <= *id)
-			info_.resize(*id + 1);
-		info_[*id] = PeerInfo{};
-		if (!link_->add_peer(*id, endpoint, true)) {
-			drop_peer(*id);
-			return fail(507, "no data-plane slot for the peer");
-		}
-		if (std::string why = set_allowed_ips(*id, prefixes); !why.empty()) {
-			drop_peer(*id);
-			return fail(507, "allowed_ips: " + why);
-		}
+		auto [status, body] = add_peer(pc, prefixes, t);
+		if (status != 200)
+			return {status, body};
 		return {200, ordered_json{{"added", change.public_key}}.dump()};
 	}
 
 	if (change.allowed_ips)
-		if (std::string why = set_allowed_ips(*id, prefixes); !why.empty())
+		if (std::string why = set_allowed_ips(*slot, prefixes); !why.empty())
 			return fail(507, "allowed_ips: " + why);
 	if (endpoint) {
 		device_->set_endpoint(*id, *endpoint);
@@ -559,6 +607,7 @@ std::string Engine::status_json() const
 	j["handshake_pool"] = pool;
 	j["under_load"] = device_->under_load_at(Clock::now());
 	j["keypairs_published"] = link_->published();
+	j["peer_slots"] = {{"capacity", slots_.capacity()}, {"held", slots_.held()}, {"quarantined", slots_.quarantined()}};
 	return j.dump();
 }
 

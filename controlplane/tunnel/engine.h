@@ -7,8 +7,9 @@
 //   pool threads' Outputs      -> inbox_ (mutex) -> this thread: applied
 //   Output::datagrams          -> bare IPv4/IPv6 + UDP from the listen port,
 //                                 TunnelIo::route (ip_out, after the neighbour)
-//   Output::to_seal            -> the peer's home worker: wg_output, aux = slot
-//                                 (an empty mbuf, l3 none, for a keepalive)
+//   Output::to_seal            -> the peer's home worker: wg_output, aux = slot,
+//                                 peer_gen = its generation (an empty mbuf,
+//                                 l3 none, for a keepalive)
 //   wg_staged punts            -> Device::send (staged there until a keypair),
 //                                 staged_in_flight decremented
 //   wg_host punts              -> an echo reply into the tunnel, to that peer
@@ -20,7 +21,13 @@
 // Threads: everything but the sink runs on the control thread. The pool's
 // threads call the Device (thread-safe, device.h) and hand their Outputs
 // over under inbox_mu_; the control thread is the one that applies them
-// (DataLink's contract). Peer slot = PeerId = the config's order.
+// (DataLink's contract).
+//
+// Peers and slots: the Device's PeerIds are never reused; the data path's
+// slots are (slots_, after a grace period). At start slot i is the config's
+// peer i. PeerInfo says which PeerId holds a slot, DataLink::slot_of the
+// other way. A punt or a packet to seal for a peer removed since it was
+// made finds another generation or no slot, and is dropped (removed_peer).
 #pragma once
 
 #include <atomic>
@@ -32,6 +39,7 @@
 
 #include "config/config.h"
 #include "controlplane/control/tunnel_io.h"
+#include "controlplane/tunnel/slot_pool.h"
 #include "controlplane/tunnel/tables.h"
 #include "controlplane/wglink/data_link.h"
 #include "controlplane/wglink/tsc_clock.h"
@@ -50,6 +58,7 @@ enum class EngineDrop : uint8_t {
 	host_not_echo,      // an inner packet to a tunnel address that is no echo request (or not ours, malformed)
 	icmp_error_refused, // a ttl_exceeded punt that gets no error (icmp_error.h's rules), or no source address
 	inner_packet,       // the Device gave an inner packet: the external data path makes none
+	removed_peer,       // a punt or a packet to seal for a peer removed since (its slot free or another's)
 	count
 };
 const char *to_string(EngineDrop d);
@@ -98,8 +107,10 @@ private:
 	std::string set_allowed_ips(uint32_t slot, const std::vector<config::Prefix> &prefixes);
 	void count(EngineDrop d) { drops_[static_cast<size_t>(d)]++; }
 
-	// What `wg show` prints of a peer that the Device does not keep.
+	// What `wg show` prints of a peer that the Device does not keep, and
+	// whose slot it is.
 	struct PeerInfo {
+		wireguard::PeerId id = 0;
 		std::vector<config::Prefix> allowed_ips;  // in the order given
 		bool has_preshared_key = false;
 	};
@@ -116,9 +127,15 @@ private:
 		int64_t latest_handshake() const { return st.last_handshake ? st.last_handshake->seconds : 0; }
 	};
 	std::vector<PeerView> live_peers() const;
-	// The peer gone from the Device, the link and the allowed IPs; its
-	// slot stays empty.
-	void drop_peer(wireguard::PeerId id);
+	// A new peer at the lowest free slot, with its endpoint and allowed
+	// IPs: the HTTP status and body of the refusal, or {200, ""}.
+	std::pair<int, std::string> add_peer(const wireguard::PeerConfig &pc, const std::vector<config::Prefix> &allowed,
+					     wireguard::Clock::time_point now);
+	// The peer in slot gone from the Device, the link and the allowed IPs;
+	// the slot back to slots_.
+	void drop_peer(uint32_t slot);
+	// The slot's peer is live and the packet was made under its generation.
+	bool names_live_peer(uint32_t slot, uint16_t gen) const;
 
 	// Immutable after create().
 	const uint16_t listen_port_;
@@ -130,7 +147,8 @@ private:
 	// Control thread only.
 	std::unique_ptr<wireguard::Device> device_;
 	std::unique_ptr<wireguard::DataLink> link_;
-	std::vector<std::optional<PeerInfo>> info_;  // by slot; empty once removed
+	std::vector<std::optional<PeerInfo>> info_;  // by slot; empty while free
+	SlotPool slots_;
 	int64_t link_interval_ = 0;
 	int64_t next_link_ = 0;
 	std::vector<uint64_t> drops_ = std::vector<uint64_t>(static_cast<size_t>(EngineDrop::count));

@@ -14,16 +14,20 @@ namespace wayport::tunnel {
 namespace {
 
 // Rules and tbl8 groups for a table of n prefixes of a family, with room
-// for as many again at run time. A prefix longer than /24 takes a tbl8
-// group in rte_lpm, and an IPv6 one up to one per 8 bits past 24 (13 for a
-// /128 in a /24 of its own); 64 is the floor either way.
-PrefixTableConfig prefix_sizes(uint32_t v4, uint32_t v6)
+// for as many again at run time, and for one host prefix (/32, /128) per
+// peer the table is sized for beyond those (wg set peer ... allowed-ips).
+// A prefix longer than /24 takes a tbl8 group in rte_lpm, and an IPv6 one
+// up to one per 8 bits past 24 (13 for a /128 in a /24 of its own); 64 is
+// the floor either way. IPv6's groups are a ceiling: each rebuild
+// allocates for the prefixes it holds (prefix_table.h).
+PrefixTableConfig prefix_sizes(uint32_t v4, uint32_t v6, uint32_t max_peers)
 {
+	auto room = [&](uint32_t n) { return std::max<uint32_t>({64, 2 * n, n + max_peers}); };
 	PrefixTableConfig c;
-	c.max_rules4 = std::max<uint32_t>(64, 2 * v4);
-	c.tbl8_groups4 = std::max<uint32_t>(64, 2 * v4);
-	c.max_rules6 = std::max<uint32_t>(64, 2 * v6);
-	c.tbl8_groups6 = std::max<uint32_t>(64, 2 * 13 * v6);
+	c.max_rules4 = room(v4);
+	c.tbl8_groups4 = room(v4);
+	c.max_rules6 = room(v6);
+	c.tbl8_groups6 = 13 * room(v6);
 	return c;
 }
 
@@ -73,13 +77,13 @@ bool Tables::build(const config::Config &cfg, const std::vector<Port> &ports, un
 	for (const config::Route &r : cfg.routes)
 		(r.prefix.addr.is_v4 ? route_v4 : route_v6)++;
 	try {
-		allowed_ = std::make_unique<PrefixTable>(qsbr, reclaimer_, prefix_sizes(v4, v6));
+		allowed_ = std::make_unique<PrefixTable>(qsbr, reclaimer_, prefix_sizes(v4, v6, sizes.max_peers));
 		FibConfig fib_config;
 		fib_config.next_hops = sizes.fib_next_hops;
 		// Connected prefixes and a default route per port and family, then
 		// the static routes.
 		fib_config.prefixes = prefix_sizes(2 * static_cast<uint32_t>(ports.size()) + route_v4,
-						   2 * static_cast<uint32_t>(ports.size()) + route_v6);
+						   2 * static_cast<uint32_t>(ports.size()) + route_v6, 0);
 		fib_ = std::make_unique<Fib>(qsbr, fib_config);
 	} catch (const std::bad_alloc &) {
 		error = "cannot allocate the allowed-IPs table or the FIB (about 64 MiB per table and family): "

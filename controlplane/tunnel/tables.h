@@ -7,9 +7,10 @@
 // workers. After create() the control thread is the one writer of each
 // table, under that table's own contract (keypair_table.h, prefix_table.h,
 // fib.h, neighbour_index.h, data_peer.h); the rings are the workers' and
-// the handshake threads' as WireGuardShared says. Peer slots are the
-// configuration's order: peer i of wireguard.peers is slot i, and its home
-// worker is i modulo the worker count.
+// the handshake threads' as WireGuardShared says. At start peer slots are
+// the configuration's order: peer i of wireguard.peers is slot i; a peer's
+// home worker is its slot modulo the worker count. The engine hands out
+// and reuses slots afterwards (slot_pool.h).
 #pragma once
 
 #include <rte_ring.h>
@@ -65,14 +66,17 @@ public:
 	NeighbourIndex &neighbour_index() { return *neighbour_index_; }
 	// Deferred frees of the allowed-IPs table; the control loop polls it.
 	Reclaimer &reclaimer() { return reclaimer_; }
+	// The workers' grace periods, which every table here waits on.
+	Qsbr &qsbr() { return qsbr_; }
 	uint32_t peer_count() const { return peer_count_; }
 
 private:
-	explicit Tables(Qsbr &qsbr) : reclaimer_(qsbr) {}
+	explicit Tables(Qsbr &qsbr) : qsbr_(qsbr), reclaimer_(qsbr) {}
 	bool build(const config::Config &cfg, const std::vector<Port> &ports, unsigned workers, Qsbr &qsbr,
 		   const NeighbourSlots &slots, const TableSizes &sizes, std::string &error);
 	bool make_rings(unsigned workers, const TableSizes &sizes, std::string &error);
 
+	Qsbr &qsbr_;
 	Reclaimer reclaimer_;
 	std::unique_ptr<wireguard::KeypairTable> keypairs_;
 	std::unique_ptr<wireguard::DataPeerTable> peers_;

@@ -23,87 +23,114 @@ DataLink::DataLink(Device &device, DataPeerTable &peers, KeypairTable &keypairs,
 {
 }
 
-bool DataLink::add_peer(PeerId id, const std::optional<AddrPort> &endpoint, bool roaming)
+bool DataLink::add_peer(PeerId id, uint32_t slot, const std::optional<AddrPort> &endpoint, bool roaming)
 {
-	if (id >= link_.size()) {
-		count(LinkDrop::unknown_peer);
+	if (slot >= link_.size() || link_[slot].added || slot_of_.count(id))
 		return false;
-	}
-	DataPeer &dp = peers_[id];
-	dp.home_worker.store(static_cast<uint16_t>(id % workers_), std::memory_order_relaxed);
+	// No worker reads this slot now (slot_pool.h): its last peer's counters
+	// and times go, so the timers and wg show start from nothing.
+	DataPeer &dp = peers_[slot];
+	for (Counter *c : {&dp.rx_packets, &dp.rx_bytes, &dp.keepalives_received, &dp.last_rx_tsc,
+			   &dp.last_data_rx_tsc, &dp.roamed, &dp.tx_packets, &dp.tx_bytes, &dp.last_tx_tsc,
+			   &dp.last_data_tx_tsc})
+		c->set(0);
+	dp.wants_handshake.store(false, std::memory_order_relaxed);
+	dp.staged_in_flight.store(0, std::memory_order_relaxed);
+	dp.home_worker.store(static_cast<uint16_t>(slot % workers_), std::memory_order_relaxed);
 	dp.roaming.store(roaming, std::memory_order_relaxed);
 	if (endpoint)
 		dp.endpoint.store(*endpoint);
-	LinkPeer &lp = link_[id];
+	else
+		dp.endpoint.clear();
+	dp.generation.store(static_cast<uint16_t>(dp.generation.load(std::memory_order_relaxed) | 1),
+			    std::memory_order_relaxed);
+	LinkPeer &lp = link_[slot];
 	lp.added = true;
+	lp.id = id;
 	lp.endpoint = endpoint;
+	slot_of_.emplace(id, slot);
 	return true;
 }
 
 bool DataLink::remove_peer(PeerId id)
 {
-	if (id >= link_.size() || !link_[id].added)
+	auto found = slot_of_.find(id);
+	if (found == slot_of_.end())
 		return false;
-	LinkPeer &lp = link_[id];
+	const uint32_t slot = found->second;
+	slot_of_.erase(found);
+	LinkPeer &lp = link_[slot];
 	std::vector<uint32_t> mine;
 	for (const auto &[index, kp] : published_)
-		if (kp->peer == id)
+		if (kp->peer == slot)
 			mine.push_back(index);
 	for (uint32_t index : mine)
-		retired(id, lp, index);
-	DataPeer &dp = peers_[id];
+		retired(slot, lp, index);
+	DataPeer &dp = peers_[slot];
 	dp.send_keypair.store(nullptr, std::memory_order_release);
 	dp.wants_handshake.store(false, std::memory_order_relaxed);
 	dp.staged_in_flight.store(0, std::memory_order_relaxed);
+	dp.generation.store(static_cast<uint16_t>(dp.generation.load(std::memory_order_relaxed) + 1),
+			    std::memory_order_relaxed);
 	lp = LinkPeer{};
 	return true;
 }
 
 void DataLink::set_endpoint(PeerId id, const AddrPort &endpoint)
 {
-	if (id >= link_.size() || !link_[id].added)
+	auto slot = slot_of(id);
+	if (!slot)
 		return;
-	peers_[id].endpoint.store(endpoint);
-	link_[id].endpoint = endpoint;
+	peers_[*slot].endpoint.store(endpoint);
+	link_[*slot].endpoint = endpoint;
+}
+
+std::optional<uint32_t> DataLink::slot_of(PeerId id) const
+{
+	auto it = slot_of_.find(id);
+	if (it == slot_of_.end())
+		return std::nullopt;
+	return it->second;
 }
 
 void DataLink::apply(Output &out)
 {
 	for (PeerEvent &e : out.events) {
-		if (e.peer >= link_.size() || !link_[e.peer].added) {
+		auto slot = slot_of(e.peer);
+		if (!slot) {
 			count(LinkDrop::unknown_peer);
 			continue;
 		}
-		LinkPeer &lp = link_[e.peer];
+		LinkPeer &lp = link_[*slot];
 		if (e.seq != lp.applied_seq + 1) {
 			lp.early.emplace(e.seq, std::move(e));
 			continue;
 		}
-		apply(e, lp);
+		apply(e, *slot, lp);
 		// The ones that were waiting for it.
 		for (auto it = lp.early.begin(); it != lp.early.end() && it->first == lp.applied_seq + 1;
 		     it = lp.early.erase(it))
-			apply(it->second, lp);
+			apply(it->second, *slot, lp);
 	}
 	out.events.clear();
 }
 
-void DataLink::apply(const PeerEvent &e, LinkPeer &lp)
+void DataLink::apply(const PeerEvent &e, uint32_t slot, LinkPeer &lp)
 {
 	lp.applied_seq = e.seq;
-	DataPeer &dp = peers_[e.peer];
+	DataPeer &dp = peers_[slot];
 	if (const auto *k = std::get_if<KeypairAdded>(&e.what)) {
-		added(e.peer, lp, *k);
+		added(slot, lp, *k);
 	} else if (const auto *c = std::get_if<KeypairConfirmed>(&e.what)) {
 		auto it = published_.find(c->local_index);
 		if (it == published_.end()) {
 			count(LinkDrop::unknown_keypair);
 			return;
 		}
-		send_under(e.peer, it->second);
+		send_under(slot, it->second);
 		lp.next.reset();
 	} else if (const auto *r = std::get_if<KeypairRetired>(&e.what)) {
-		retired(e.peer, lp, r->local_index);
+		retired(slot, lp, r->local_index);
 	} else if (const auto *l = std::get_if<EndpointLearned>(&e.what)) {
 		dp.endpoint.store(l->endpoint);
 		lp.endpoint = l->endpoint;
@@ -112,13 +139,14 @@ void DataLink::apply(const PeerEvent &e, LinkPeer &lp)
 	}
 }
 
-void DataLink::added(PeerId id, LinkPeer &lp, const KeypairAdded &k)
+void DataLink::added(uint32_t slot, LinkPeer &lp, const KeypairAdded &k)
 {
 	auto kp = std::make_unique<DataKeypair>();
 	kp->local_index = k.local_index;
 	kp->remote_index = k.remote_index;
-	kp->peer = id;
-	kp->home_worker = static_cast<uint16_t>(id % workers_);
+	kp->peer = slot;
+	kp->home_worker = static_cast<uint16_t>(slot % workers_);
+	kp->peer_gen = peers_[slot].generation.load(std::memory_order_relaxed);
 	kp->reject_after_tsc = clock_.to_tsc(k.birth + kRejectAfterTime);
 	// The kernel leaves the time rekey to the initiator.
 	kp->rekey_after_tsc = k.i_am_initiator ? clock_.to_tsc(k.birth + kRekeyAfterTime) : UINT64_MAX;
@@ -132,7 +160,7 @@ void DataLink::added(PeerId id, LinkPeer &lp, const KeypairAdded &k)
 	}
 	published_.emplace(k.local_index, raw);
 	if (k.slot == KeypairSlot::current) {
-		send_under(id, raw);
+		send_under(slot, raw);
 		// Keypairs::add moved any unconfirmed next to previous.
 		lp.next.reset();
 	} else {
@@ -140,14 +168,14 @@ void DataLink::added(PeerId id, LinkPeer &lp, const KeypairAdded &k)
 	}
 }
 
-void DataLink::send_under(PeerId id, DataKeypair *kp)
+void DataLink::send_under(uint32_t slot, DataKeypair *kp)
 {
 	// Release: the worker that loads it (acquire) sees every field the
 	// publish wrote.
-	peers_[id].send_keypair.store(kp, std::memory_order_release);
+	peers_[slot].send_keypair.store(kp, std::memory_order_release);
 }
 
-void DataLink::retired(PeerId id, LinkPeer &lp, uint32_t index)
+void DataLink::retired(uint32_t slot, LinkPeer &lp, uint32_t index)
 {
 	auto it = published_.find(index);
 	if (it == published_.end()) {
@@ -157,7 +185,7 @@ void DataLink::retired(PeerId id, LinkPeer &lp, uint32_t index)
 	// Cleared before the retire, so no worker loads the pointer after the
 	// grace period starts (data_peer.h).
 	DataKeypair *expected = it->second;
-	peers_[id].send_keypair.compare_exchange_strong(expected, nullptr, std::memory_order_release,
+	peers_[slot].send_keypair.compare_exchange_strong(expected, nullptr, std::memory_order_release,
 							std::memory_order_relaxed);
 	if (lp.next == index)
 		lp.next.reset();
@@ -193,11 +221,12 @@ DataActivity DataLink::activity(const DataPeer &dp, LinkPeer &lp)
 
 void DataLink::poll(Clock::time_point now, Output &out)
 {
-	for (PeerId id = 0; id < link_.size(); id++) {
-		LinkPeer &lp = link_[id];
+	for (uint32_t slot = 0; slot < link_.size(); slot++) {
+		LinkPeer &lp = link_[slot];
 		if (!lp.added)
 			continue;
-		DataPeer &dp = peers_[id];
+		const PeerId id = lp.id;
+		DataPeer &dp = peers_[slot];
 		// The endpoint first, so a handshake started below goes where the
 		// peer was last seen. Busy: a worker is writing it; next turn.
 		AddrPort roamed;

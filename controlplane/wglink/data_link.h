@@ -18,8 +18,11 @@
 //                          received confirming it
 //   a roamed endpoint   -> set_endpoint()
 //
-// Peer slots: slot = PeerId (a Device's ids are dense, from 0), home worker =
-// slot % workers.
+// Peer slots: the caller gives each peer its slot (tunnel/slot_pool.h) and
+// the link maps the Device's PeerIds, which are never reused, to it; home
+// worker = slot % workers. Events and activity of a PeerId the link no
+// longer has (a peer removed while a handshake thread worked on it) find no
+// slot and are dropped, so a reused slot never sees its last peer's.
 //
 // Thread contract: one thread (the control thread) makes every call; it is
 // the KeypairTable's one writer and the writer of DataPeer's control-side
@@ -45,7 +48,7 @@ namespace wayport::wireguard {
 
 // Why an event or a peer went nowhere. Every one is counted.
 enum class LinkDrop : uint8_t {
-	unknown_peer,       // an event or add_peer for a PeerId outside the peer table, or never added
+	unknown_peer,       // an event for a PeerId the link does not have (never added, or removed)
 	publish_failed,     // the KeypairTable refused a keypair (full, duplicate): its data goes unanswered
 	unknown_keypair,    // confirmed or retired: an index this link never published
 	count
@@ -59,18 +62,23 @@ public:
 	DataLink(Device &device, DataPeerTable &peers, KeypairTable &keypairs, const TscClock &clock,
 		 uint16_t workers);
 
-	// The peer's DataPeer from its config: home worker, roaming, the
-	// configured endpoint. false (counted unknown_peer) when id has no slot.
-	bool add_peer(PeerId id, const std::optional<AddrPort> &endpoint, bool roaming);
+	// The peer takes slot: its DataPeer starts afresh (counters and times
+	// zero, the configured endpoint or none, roaming, home worker) and its
+	// generation becomes odd. false when slot is outside the table or held,
+	// or id is added already. The slot must have passed its quarantine.
+	bool add_peer(PeerId id, uint32_t slot, const std::optional<AddrPort> &endpoint, bool roaming);
 
 	// After Device::remove_peer and apply() of its Output: every keypair
 	// still published for the peer retired, its send keypair, handshake
-	// request and staging count cleared, and events still to come for it
-	// dropped (counted unknown_peer). false when id was not added.
+	// request and staging count cleared, its generation made even, and
+	// events still to come for it dropped (counted unknown_peer). false
+	// when id was not added.
 	bool remove_peer(PeerId id);
 	// `wg set … endpoint`: the workers send there from now on (the caller
 	// tells the Device too).
 	void set_endpoint(PeerId id, const AddrPort &endpoint);
+	// The slot a peer holds.
+	std::optional<uint32_t> slot_of(PeerId id) const;
 
 	// A Device Output made anywhere: its events applied (and removed from
 	// out); the datagrams, packets and to_seal are left for the caller.
@@ -96,6 +104,7 @@ private:
 	};
 	struct LinkPeer {
 		bool added = false;
+		PeerId id = 0;
 		uint64_t applied_seq = 0;                // the last event applied
 		std::map<uint64_t, PeerEvent> early;     // events waiting for an earlier one
 		std::optional<uint32_t> next;            // a responder's keypair awaiting confirmation
@@ -103,10 +112,10 @@ private:
 		Seen seen;
 	};
 
-	void apply(const PeerEvent &e, LinkPeer &lp);
-	void added(PeerId id, LinkPeer &lp, const KeypairAdded &k);
-	void send_under(PeerId id, DataKeypair *kp);
-	void retired(PeerId id, LinkPeer &lp, uint32_t index);
+	void apply(const PeerEvent &e, uint32_t slot, LinkPeer &lp);
+	void added(uint32_t slot, LinkPeer &lp, const KeypairAdded &k);
+	void send_under(uint32_t slot, DataKeypair *kp);
+	void retired(uint32_t slot, LinkPeer &lp, uint32_t index);
 	DataActivity activity(const DataPeer &dp, LinkPeer &lp);
 	void count(LinkDrop d) { drops_[static_cast<size_t>(d)]++; }
 
@@ -116,6 +125,7 @@ private:
 	const TscClock clock_;
 	const uint16_t workers_;
 	std::vector<LinkPeer> link_;                             // by slot
+	std::unordered_map<PeerId, uint32_t> slot_of_;           // the added peers' slots
 	std::unordered_map<uint32_t, DataKeypair *> published_;  // by local index; the table owns them
 	std::array<uint64_t, static_cast<size_t>(LinkDrop::count)> drops_{};
 };

@@ -65,7 +65,7 @@ struct PacketMeta {
 	uint8_t reason;           // Stage::control: a PuntReason; Stage::drop: the dropping stage's reason
 	uint8_t worker;           // the worker that punted it, so what comes back returns there
 	uint16_t tx_port;         // Stage::tx: the egress port
-	uint16_t reserved;
+	uint16_t peer_gen;        // with aux = a peer slot in a ring: the slot's DataPeer::generation then
 	uint32_t aux;             // the current stage's scratch: the relay's VNI, or the neighbour slot an unresolved packet waits for
 };
 static_assert(sizeof(PacketMeta) == 32, "PacketMeta must fit the mbuf's dynamic field area");

@@ -61,6 +61,7 @@ enum class WgOutputDrop : uint8_t {
 	no_room,            // the mbuf has no headroom or tailroom for the headers, padding and tag
 	encrypt_failed,     // the AEAD refused the job
 	keepalive_unkeyed,  // a keepalive the control thread asked for, and the peer has no usable keypair any more
+	removed_peer,       // handed back by the control thread for a peer removed since (its slot moved on)
 	count
 };
 

@@ -196,6 +196,7 @@ void WgInputStage::deliver(rte_mbuf *m, DataKeypair &kp, uint64_t now_tsc, Outpu
 	rte_pktmbuf_adj(m, static_cast<uint16_t>(outer_len));
 	rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - inner_len));
 	pm.aux = kp.peer;
+	pm.peer_gen = kp.peer_gen;
 	pm.reason = 0;
 	if (s == Stage::control || (pm.flags & meta_flags::to_node))
 		to_host_[n_to_host_++] = m;

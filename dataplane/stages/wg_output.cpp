@@ -93,6 +93,7 @@ const char *to_string(WgOutputDrop r)
 	case WgOutputDrop::no_room: return "no_room";
 	case WgOutputDrop::encrypt_failed: return "encrypt_failed";
 	case WgOutputDrop::keepalive_unkeyed: return "keepalive_unkeyed";
+	case WgOutputDrop::removed_peer: return "removed_peer";
 	case WgOutputDrop::count: break;
 	}
 	return "unknown";
@@ -133,9 +134,18 @@ bool WgOutputStage::admit_if_peer(rte_mbuf *m)
 	return true;
 }
 
-void WgOutputStage::admit_for_peer(rte_mbuf *m, uint32_t slot)
+void WgOutputStage::admit_for_peer(rte_mbuf *m, uint32_t slot, Output &out)
 {
-	add(m, slot < shared_.peers->capacity() ? slot : PrefixTable::kNoMatch);
+	if (slot >= shared_.peers->capacity()) {
+		add(m, PrefixTable::kNoMatch);
+		return;
+	}
+	// Slow-path traffic only: the cold peer line costs nothing that counts.
+	if ((*shared_.peers)[slot].generation.load(std::memory_order_relaxed) != meta(m).peer_gen) {
+		out.drop(m, WgOutputDrop::removed_peer);
+		return;
+	}
+	add(m, slot);
 }
 
 void WgOutputStage::finish(uint64_t now_tsc, Output &out, WorkerCounters &c)
@@ -319,6 +329,7 @@ void WgOutputStage::stage(rte_mbuf *m, DataPeer &peer, Output &out)
 		return;
 	}
 	peer.staged_in_flight.fetch_add(1, std::memory_order_relaxed);
+	meta(m).peer_gen = peer.generation.load(std::memory_order_relaxed);
 	out.punt(m, PuntReason::wg_staged);
 }
 

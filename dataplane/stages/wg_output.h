@@ -4,13 +4,16 @@
 //
 //   destination in no peer's allowed IPs        -> drop no_peer
 //   (admit_if_peer: not admitted, for the caller to route elsewhere)
+//   handed back for a peer since removed        -> drop removed_peer (admit_for_peer:
+//                                                  the slot's generation moved on)
 //   the peer is homed on another worker         -> handoff (untouched; aux = that worker)
 //   longer than the tunnel MTU                  -> drop too_big
 //   TTL / hop limit <= 1                        -> control (ttl_exceeded), as bare IP
 //   --- the hop counted: TTL / hop limit minus one (not again for an injected packet)
 //   no usable send keypair (none, past REJECT_AFTER_TIME or REJECT_AFTER_MESSAGES)
 //   ... for a keepalive                         -> drop keepalive_unkeyed
-//                                               -> control (wg_staged; aux = peer slot), a
+//                                               -> control (wg_staged; aux = peer slot,
+//                                                  peer_gen = its generation), a
 //                                                  handshake asked for; or drop staging_full
 //                                                  when kMaxStaged are on their way already
 //   no endpoint known                           -> drop no_endpoint
@@ -104,8 +107,9 @@ public:
 	// (and nothing done) when it is in none.
 	bool admit_if_peer(rte_mbuf *m);
 	// A packet for a peer known already: one the control thread staged, or
-	// a keepalive, handed back with aux = the peer slot.
-	void admit_for_peer(rte_mbuf *m, uint32_t slot);
+	// a keepalive, handed back with aux = the peer slot and peer_gen its
+	// generation; dropped as removed_peer when the slot has moved on since.
+	void admit_for_peer(rte_mbuf *m, uint32_t slot, Output &out);
 
 	// The passes over what was admitted; now_tsc is the burst's time.
 	void finish(uint64_t now_tsc, Output &out, WorkerCounters &c);

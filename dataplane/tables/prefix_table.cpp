@@ -295,9 +295,15 @@ PrefixResult PrefixTable::rebuild6()
 		rte_fib6_conf conf{};
 		conf.type = RTE_FIB6_TRIE;
 		conf.default_nh = kMiss6;
-		conf.max_routes = static_cast<int>(config_.max_rules6);
+		// Sized for the prefixes it will hold, the config's figures being
+		// ceilings: a prefix takes at most 13 tbl8 groups (one per 8 bits
+		// past /24) and its RIB at most two nodes (its own and a branch).
+		// A ceiling-sized copy would cost 13 KiB per possible /128 however
+		// few are installed.
+		const uint32_t n = static_cast<uint32_t>(count6_);
+		conf.max_routes = static_cast<int>(std::min<uint64_t>(2ull * n + 64, 2ull * config_.max_rules6 + 64));
 		conf.trie.nh_sz = RTE_FIB6_TRIE_4B;
-		conf.trie.num_tbl8 = config_.tbl8_groups6;
+		conf.trie.num_tbl8 = std::min<uint32_t>(config_.tbl8_groups6, std::max<uint32_t>(64, 13 * n));
 		fresh = rte_fib6_create(name, SOCKET_ID_ANY, &conf);
 		if (!fresh)
 			return PrefixResult::no_memory;

@@ -28,8 +28,11 @@
 // with 4-byte next hops is another 2^24 x 4 B tbl24, 1 KiB per tbl8 group
 // (a prefix longer than /24 needs up to one group per 8 bits past 24, so
 // /128 hosts in unrelated /24s need 13 each) and its RIB's nodes, also
-// preallocated: 106.4 MiB per copy with the default config, and a rebuild
-// holds two copies until the old one's grace period ends.
+// preallocated, but for the prefixes the copy holds (13 groups and two
+// nodes each, under the config's figures as ceilings): 64 MiB + about
+// 14 KiB per IPv6 prefix, and a rebuild holds two copies until the old
+// one's grace period ends. (Sized to the config's ceilings, the default
+// config's copy was 106.4 MiB with one prefix in it.)
 #pragma once
 
 #include <algorithm>
@@ -86,8 +89,8 @@ const char *prefix_result_name(PrefixResult r);
 struct PrefixTableConfig {
 	uint32_t max_rules4 = 65536;
 	uint32_t tbl8_groups4 = 4096;   // 1 KiB each
-	uint32_t max_rules6 = 65536;    // RIB nodes, about 400 B each, per copy
-	uint32_t tbl8_groups6 = 16384;  // 1 KiB each, per copy
+	uint32_t max_rules6 = 65536;    // a ceiling; RIB nodes, about 400 B each, per copy
+	uint32_t tbl8_groups6 = 16384;  // a ceiling; 1 KiB each, per copy
 };
 
 class PrefixTable {

@@ -6,6 +6,14 @@
 // Thread contract, field by field:
 // - `home_worker` and `roaming` are written by the control thread (when the
 //   peer is configured or changed) and read by workers: atomics, relaxed.
+// - `generation`: the control thread adds one when a peer takes the slot
+//   and when it leaves, so it is odd exactly while a peer holds it. A packet
+//   that names the slot in a ring (PacketMeta::aux, the punts to the control
+//   thread and what it hands back to wg_output) carries the generation it
+//   was named under (PacketMeta::peer_gen), and whoever takes it off the
+//   ring drops it unless the two agree: a slot is reused once the workers'
+//   grace period has passed (tunnel/slot_pool.h), but a packet may sit in a
+//   ring for longer than that.
 // - The endpoint has two writers, the home worker (roaming) and the control
 //   thread (`wg set … endpoint`), and readers everywhere, so it sits under a
 //   sequence number in atomic words (the relay table's seqlock shape). A
@@ -71,6 +79,17 @@ public:
 			;
 	}
 
+	// Control side: no endpoint (a slot given to another peer).
+	void clear()
+	{
+		uint64_t s = seq_.load(std::memory_order_relaxed);
+		while ((s & 1) || !seq_.compare_exchange_weak(s, s + 1, std::memory_order_acquire))
+			s = seq_.load(std::memory_order_relaxed);
+		std::atomic_thread_fence(std::memory_order_release);
+		write_words(AddrPort{}, false);
+		seq_.store(s + 2, std::memory_order_release);
+	}
+
 	enum class Read : uint8_t { found, none, busy };
 
 	// Any thread. busy: a write was in progress; try again later.
@@ -121,6 +140,7 @@ inline constexpr int32_t kMaxStaged = 128;
 struct alignas(64) DataPeer {
 	// Control thread writes, workers read.
 	std::atomic<uint16_t> home_worker{0};
+	std::atomic<uint16_t> generation{0};  // odd while a peer holds the slot
 	std::atomic<bool> roaming{true};
 	std::atomic<DataKeypair *> send_keypair{nullptr};
 
@@ -149,7 +169,8 @@ struct alignas(64) DataPeer {
 
 // Peers by slot, the value the allowed-IPs table gives back. Sized once;
 // the control thread assigns slots and reuses one only after the keypairs
-// naming it have been retired and a grace period has passed.
+// and allowed IPs naming it have been retired and a grace period has
+// passed (tunnel/slot_pool.h), its generation moved on.
 class DataPeerTable {
 public:
 	explicit DataPeerTable(uint32_t capacity) : peers_(capacity) {}

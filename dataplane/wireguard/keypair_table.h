@@ -39,6 +39,7 @@ struct alignas(64) DataKeypair {
 	uint32_t remote_index = 0;  // the peer's index, written into every packet we send it
 	uint32_t peer = 0;          // the peer's slot in the data path's peer table
 	uint16_t home_worker = 0;   // the only writer of the fields below
+	uint16_t peer_gen = 0;      // the peer slot's DataPeer::generation when published
 	// TSC at which the keypair is too old to receive with (REJECT_AFTER_TIME
 	// after its handshake), in the workers' clock.
 	uint64_t reject_after_tsc = 0;

@@ -192,7 +192,7 @@ void Worker::inject_burst(rte_mbuf **pkts, uint16_t n)
 		else if (pm.next == Stage::tx && is_port(pm.tx_port))
 			output_.tx(m, pm.tx_port);
 		else if (pm.next == Stage::wg_output && wg_output_)
-			wg_output_->admit_for_peer(m, pm.aux);
+			wg_output_->admit_for_peer(m, pm.aux, output_);
 		else if (pm.next == Stage::ip_out && ip_out_)
 			ip_out_->admit(m);
 		else

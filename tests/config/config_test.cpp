@@ -233,6 +233,8 @@ TEST(Config, ExampleFileIsValid)
 	EXPECT_EQ(w.private_key_file, c.node.state_dir + "/wireguard.key");
 	EXPECT_EQ(w.addresses.size(), 2u);
 	EXPECT_EQ(w.mtu, Wireguard{}.mtu);
+	EXPECT_EQ(w.handshake_threads, Wireguard{}.handshake_threads);
+	EXPECT_EQ(w.max_peers, Wireguard{}.max_peers);
 	ASSERT_EQ(w.peers.size(), 1u);
 	EXPECT_EQ(w.peers[0].allowed_ips.size(), 2u);
 	EXPECT_TRUE(w.peers[0].endpoint);
@@ -270,7 +272,8 @@ TEST(Config, ExampleFileDocumentsEveryKey)
 				"dataplane", "burst", "mbufs", "punt_ring_size", "neighbor_queue",
 				"neighbor_timeout", "wireguard", "listen_port", "private_key_file",
 				"addresses", "mtu", "peers", "public_key", "allowed_ips", "endpoint",
-				"persistent_keepalive", "preshared_key_file", "roaming", "routes",
+				"persistent_keepalive", "preshared_key_file", "roaming", "handshake_threads",
+				"max_peers", "routes",
 				"prefix", "via"})
 		EXPECT_TRUE(documented.count(key)) << "no comment above " << key;
 }

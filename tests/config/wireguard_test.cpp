@@ -117,10 +117,17 @@ TEST(Wireguard, TopLevelKeysAndDefaults)
 	Config c = parse_ok(replaced("wireguard:\n", "wireguard:\n"
 						     "  listen_port: 1\n"
 						     "  private_key_file: /etc/wayport/wg.key\n"
-						     "  mtu: 9000\n"));
+						     "  mtu: 9000\n"
+						     "  handshake_threads: 16\n"
+						     "  max_peers: 2\n"));
 	EXPECT_EQ(c.wireguard->listen_port, 1);
 	EXPECT_EQ(c.wireguard->private_key_file, "/etc/wayport/wg.key");
 	EXPECT_EQ(c.wireguard->mtu, 9000u);
+	EXPECT_EQ(c.wireguard->handshake_threads, 16u);
+	EXPECT_EQ(c.wireguard->max_peers, 2u);
+	c = parse_ok(replaced("wireguard:\n", "wireguard:\n  max_peers: 65536\n  handshake_threads: 1\n"));
+	EXPECT_EQ(c.wireguard->max_peers, 65536u);
+	EXPECT_EQ(c.wireguard->handshake_threads, 1u);
 
 	// An empty section is a tunnel with every default and no peers.
 	c = parse_ok(std::string(test::kMinimal) + "wireguard:\n");
@@ -129,6 +136,8 @@ TEST(Wireguard, TopLevelKeysAndDefaults)
 	EXPECT_EQ(c.wireguard->private_key_file, "/var/lib/wayport/wireguard.key");
 	EXPECT_TRUE(c.wireguard->addresses.empty());
 	EXPECT_EQ(c.wireguard->mtu, 1420u);
+	EXPECT_EQ(c.wireguard->handshake_threads, 1u);
+	EXPECT_EQ(c.wireguard->max_peers, 1024u);
 	EXPECT_TRUE(c.wireguard->peers.empty());
 	EXPECT_TRUE(c.routes.empty());
 	// The default key file follows node.state_dir.
@@ -202,6 +211,28 @@ TEST(Wireguard, RolesAreOptionalButOneIsNeeded)
 	EXPECT_EQ(r.errors[0].to_string(), "test.yaml:1: needs at least one role: relay or wireguard");
 }
 
+// More peers than the default max_peers: the message says it is the
+// default, on the section's line, and what to raise.
+TEST(Wireguard, PeersBeyondTheDefaultMaxPeers)
+{
+	std::string text = std::string(test::kMinimal) + "wireguard:\n  peers:\n";
+	const uint32_t n = Wireguard{}.max_peers + 1;
+	for (uint32_t i = 1; i <= n; i++) {
+		wireguard::PublicKey k;
+		k.bytes[0] = static_cast<uint8_t>(i);
+		k.bytes[1] = static_cast<uint8_t>(i >> 8);
+		text += "    - public_key: " + k.to_base64() + "\n";
+	}
+	auto r = parse(text);
+	ASSERT_EQ(r.errors.size(), 1u) << r.error_text();
+	EXPECT_EQ(r.errors[0].key, "wireguard.max_peers");
+	EXPECT_EQ(r.errors[0].message, std::to_string(n) + " peers are configured, more than max_peers 1024 "
+				       "(the default); raise wireguard.max_peers");
+
+	text.replace(text.find("wireguard:\n"), 11, "wireguard:\n  max_peers: " + std::to_string(n) + "\n");
+	EXPECT_EQ(parse_ok(text).wireguard->peers.size(), n);
+}
+
 TEST(Wireguard, ErrorsNameFileLineAndKey)
 {
 	// Removing the wireguard section (lines 15..21) moves routes to 15.
@@ -233,6 +264,18 @@ TEST(Wireguard, ErrorsNameFileLineAndKey)
 		 "test.yaml:16: wireguard.mtu: expected an integer in 576..9000, got \"9001\""},
 		{replaced("wireguard:\n", "wireguard:\n  mtu: 575\n"),
 		 "test.yaml:16: wireguard.mtu: expected an integer in 576..9000, got \"575\""},
+		// handshake_threads, max_peers
+		{replaced("wireguard:\n", "wireguard:\n  handshake_threads: 0\n"),
+		 "test.yaml:16: wireguard.handshake_threads: expected an integer in 1..16, got \"0\""},
+		{replaced("wireguard:\n", "wireguard:\n  handshake_threads: 17\n"),
+		 "test.yaml:16: wireguard.handshake_threads: expected an integer in 1..16, got \"17\""},
+		{replaced("wireguard:\n", "wireguard:\n  max_peers: 0\n"),
+		 "test.yaml:16: wireguard.max_peers: expected an integer in 1..65536, got \"0\""},
+		{replaced("wireguard:\n", "wireguard:\n  max_peers: 65537\n"),
+		 "test.yaml:16: wireguard.max_peers: expected an integer in 1..65536, got \"65537\""},
+		{replaced("wireguard:\n", "wireguard:\n  max_peers: 1\n"),
+		 "test.yaml:16: wireguard.max_peers: 2 peers are configured, more than max_peers 1; "
+		 "raise wireguard.max_peers"},
 		// addresses
 		{replaced("[10.99.0.1/24, fd99::1/64]", "[10.99.0.1/24, 10.99.0.1/16]"),
 		 "test.yaml:16: wireguard.addresses[1]: duplicate address 10.99.0.1, also at "

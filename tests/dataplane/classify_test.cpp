@@ -569,7 +569,7 @@ void expect_invariants(const rte_mbuf *m, Stage got, const PacketMeta &pm)
 	EXPECT_FALSE(pm.flags & meta_flags::injected);
 	EXPECT_EQ(pm.worker, 0);
 	EXPECT_EQ(pm.tx_port, 0);
-	EXPECT_EQ(pm.reserved, 0);
+	EXPECT_EQ(pm.peer_gen, 0);
 	EXPECT_EQ(pm.aux, 0u);
 }
 

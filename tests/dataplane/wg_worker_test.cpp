@@ -286,14 +286,15 @@ protected:
 	}
 
 	// The control thread hands worker 0 an empty packet (a keepalive, for
-	// wg_output) for stage next, aux as given.
-	void hand_back_empty(Stage next, uint32_t aux)
+	// wg_output) for stage next, aux and peer_gen as given.
+	void hand_back_empty(Stage next, uint32_t aux, uint16_t peer_gen = 0)
 	{
 		rte_mbuf *m = rte_pktmbuf_alloc(test::test_pool());
 		ASSERT_NE(m, nullptr);
 		meta(m) = PacketMeta{};
 		meta(m).next = next;
 		meta(m).aux = aux;
+		meta(m).peer_gen = peer_gen;
 		ASSERT_EQ(rte_ring_enqueue(inject_[0], m), 0);
 	}
 
@@ -477,6 +478,44 @@ TEST_F(WgWorkerTest, KeepaliveHandedBackIsSealedEmpty)
 	workers_[0]->poll();
 	EXPECT_TRUE(sent(wan_).empty());
 	EXPECT_EQ(counters(0).dropped(WgOutputDrop::keepalive_unkeyed), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, PacketsHandedBackForARemovedPeerAreDroppedEvenWhenItsSlotIsReused)
+{
+	peers_[0].generation.store(5);
+	hand_back_empty(Stage::wg_output, 0, 5);
+	workers_[0]->poll();
+	EXPECT_EQ(sent(wan_).size(), 1u) << "made under the slot's generation: sealed";
+
+	// The peer left (6) and another took its slot (7), keypair and all.
+	peers_[0].generation.store(7);
+	hand_back_empty(Stage::wg_output, 0, 5);
+	Bytes inner = inner_udp(kLanHost, tunnel_of(kUnkeyed), 30);
+	rte_mbuf *staged = test::build_raw(test::test_pool(), inner);
+	meta(staged) = PacketMeta{};
+	meta(staged).next = Stage::wg_output;
+	meta(staged).aux = 0;
+	meta(staged).peer_gen = 6;
+	ASSERT_EQ(rte_ring_enqueue(inject_[0], staged), 0);
+	workers_[0]->poll();
+	EXPECT_TRUE(sent(wan_).empty());
+	EXPECT_EQ(counters(0).dropped(WgOutputDrop::removed_peer), 2u);
+	EXPECT_EQ(peers_[0].tx_packets.get(), 1u);
+	expect_nothing_leaked();
+}
+
+TEST_F(WgWorkerTest, AStagedPacketCarriesItsPeersGeneration)
+{
+	peers_[kUnkeyed].generation.store(9);
+	from_lan(inner_udp(kLanHost, tunnel_of(kUnkeyed), 30));
+	workers_[0]->poll();
+	std::vector<rte_mbuf *> punted = drain(punt_[0]);
+	ASSERT_EQ(punted.size(), 1u);
+	EXPECT_EQ(meta(punted[0]).reason, uint8_t(PuntReason::wg_staged));
+	EXPECT_EQ(meta(punted[0]).aux, kUnkeyed);
+	EXPECT_EQ(meta(punted[0]).peer_gen, 9u);
+	rte_pktmbuf_free(punted[0]);
 	expect_nothing_leaked();
 }
 

@@ -120,5 +120,38 @@ TEST_F(TablesTest, MorePeersThanTheSizesAreRefusedByName)
 	EXPECT_NE(error.find("wireguard.peers"), std::string::npos) << error;
 }
 
+// wg set peer adds peers and their host addresses at run time: every slot
+// the tables are sized for takes a /32 and a /128 of its own, in unrelated
+// /24s (the IPv6 worst case, 13 tbl8 groups each), beyond the two
+// configured peers' prefixes.
+TEST_F(TablesTest, EverySlotTakesAHostPrefixOfEachFamilyAtRunTime)
+{
+	TableSizes sizes;
+	sizes.max_peers = 100;
+	std::string error;
+	auto t = Tables::create(cfg_, ports_of(cfg_), 1, qsbr_, slots_, sizes, error);
+	ASSERT_TRUE(t) << error;
+	PrefixTable &allowed = t->allowed_ips();
+	auto v4 = [](uint32_t slot) {
+		uint8_t a[4] = {100, static_cast<uint8_t>(slot >> 8), static_cast<uint8_t>(slot), 1};
+		return Prefix::v4(a, 32);
+	};
+	auto v6 = [](uint32_t slot) {
+		uint8_t a[16] = {0x20, 0x01, 0x0d, static_cast<uint8_t>(slot >> 8), static_cast<uint8_t>(slot), 0, 0, 0,
+				 0,    0,    0,    0,    0,    0,    0,    static_cast<uint8_t>(slot | 1)};
+		return Prefix::v6(a, 128);
+	};
+	for (uint32_t slot = 2; slot < sizes.max_peers; slot++) {
+		ASSERT_EQ(allowed.add(v4(slot), slot), PrefixResult::ok) << slot;
+		ASSERT_EQ(allowed.add(v6(slot), slot), PrefixResult::ok) << slot;
+	}
+	for (uint32_t slot = 2; slot < sizes.max_peers; slot++) {
+		EXPECT_EQ(allowed.lookup4(v4(slot).ip.data()), slot);
+		EXPECT_EQ(allowed.lookup6(v6(slot).ip.data()), slot);
+	}
+	EXPECT_EQ(allowed.lookup4(ip4(10, 99, 0, 2).ip4()), 0u);
+	t->reclaimer().poll();
+}
+
 } // namespace
 } // namespace wayport::tunnel

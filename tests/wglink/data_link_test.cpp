@@ -57,7 +57,7 @@ protected:
 		a_peer = *a.add_peer({b.identity().static_public, {}, addr_b, {}}, now).value;
 		b_peer = *b.add_peer({a.identity().static_public, {}, addr_a, {}}, now).value;
 		link.emplace(a, peers, *table, tsc, kWorkers);
-		ASSERT_TRUE(link->add_peer(a_peer, addr_b, true));
+		ASSERT_TRUE(link->add_peer(a_peer, a_slot, addr_b, true));
 	}
 
 	// a's Output: applied by the link, datagrams to b, to_seal sealed as
@@ -110,7 +110,7 @@ protected:
 	// wg_output's part: seal under send_keypair, count.
 	Bytes seal(ByteSpan inner)
 	{
-		DataPeer &dp = peers[a_peer];
+		DataPeer &dp = peers[a_slot];
 		DataKeypair *kp = dp.send_keypair.load(std::memory_order_acquire);
 		EXPECT_NE(kp, nullptr) << "the Device handed over a packet with no send keypair published";
 		if (!kp)
@@ -170,13 +170,14 @@ protected:
 		return {1'700'000'000 + ns / 1'000'000'000,
 			static_cast<uint32_t>(ns % 1'000'000'000)};
 	}
-	DataKeypair *send_keypair() { return peers[a_peer].send_keypair.load(std::memory_order_acquire); }
+	DataKeypair *send_keypair() { return peers[a_slot].send_keypair.load(std::memory_order_acquire); }
 
 	Qsbr qsbr{1};
 	Clock::time_point epoch, now;
 	TscClock tsc;
 	Device a, b;
 	PeerId a_peer = 0, b_peer = 0;
+	const uint32_t a_slot = 1;  // a's peer b in the link's table: homed on worker 1
 	const AddrPort addr_a, addr_b;
 	DataPeerTable peers;
 	std::unique_ptr<KeypairTable> table;
@@ -187,19 +188,26 @@ protected:
 
 TEST_F(DataLinkTest, AddPeerSetsTheDataPeer)
 {
-	const DataPeer &dp = peers[a_peer];
-	EXPECT_EQ(dp.home_worker.load(), a_peer % kWorkers);
+	const DataPeer &dp = peers[a_slot];
+	EXPECT_EQ(dp.home_worker.load(), a_slot % kWorkers);
 	EXPECT_TRUE(dp.roaming.load());
 	AddrPort e;
 	ASSERT_EQ(dp.endpoint.load(e), EndpointCell::Read::found);
 	EXPECT_EQ(e, addr_b);
-	EXPECT_FALSE(link->add_peer(4, {}, true));
-	EXPECT_EQ(link->drops(LinkDrop::unknown_peer), 1u);
+	EXPECT_EQ(dp.generation.load(), 1) << "odd: held";
+	EXPECT_EQ(link->slot_of(a_peer), a_slot);
+	EXPECT_FALSE(link->slot_of(0));
+
+	EXPECT_FALSE(link->add_peer(7, 4, {}, true)) << "outside the table";
+	EXPECT_FALSE(link->add_peer(7, a_slot, {}, true)) << "held";
+	EXPECT_FALSE(link->add_peer(a_peer, 2, {}, true)) << "added already";
+	EXPECT_FALSE(link->slot_of(7));
+	EXPECT_EQ(peers[2].generation.load(), 0) << "untouched";
 }
 
 TEST_F(DataLinkTest, WantsHandshakeStartsOneAndTheInitiatorsKeypairIsPublishedAndSentUnder)
 {
-	DataPeer &dp = peers[a_peer];
+	DataPeer &dp = peers[a_slot];
 	dp.wants_handshake.store(true);
 	dp.staged_in_flight.store(7);
 	poll();
@@ -218,8 +226,8 @@ TEST_F(DataLinkTest, WantsHandshakeStartsOneAndTheInitiatorsKeypairIsPublishedAn
 	ASSERT_NE(kp, nullptr);
 	EXPECT_EQ(send_keypair(), kp);
 	EXPECT_EQ(kp->local_index, *s.current);
-	EXPECT_EQ(kp->peer, a_peer);
-	EXPECT_EQ(kp->home_worker, a_peer % kWorkers);
+	EXPECT_EQ(kp->peer, a_slot);
+	EXPECT_EQ(kp->home_worker, a_slot % kWorkers);
 	EXPECT_EQ(kp->reject_after_tsc, kTscAtEpoch + 180 * kHz);
 	EXPECT_EQ(kp->rekey_after_tsc, kTscAtEpoch + 120 * kHz);
 	EXPECT_EQ(kp->reject_after_tsc, tsc.to_tsc(birth + kRejectAfterTime));
@@ -269,7 +277,7 @@ TEST_F(DataLinkTest, RotationRetiresAndTheLastKeypairsGoWithTheKeyMaterial)
 {
 	std::vector<uint32_t> indexes;
 	for (int i = 0; i < 3; i++) {
-		peers[a_peer].wants_handshake.store(true);
+		peers[a_slot].wants_handshake.store(true);
 		poll();
 		deliver_all();
 		indexes.push_back(*a.status(a_peer).current);
@@ -296,7 +304,7 @@ TEST_F(DataLinkTest, RotationRetiresAndTheLastKeypairsGoWithTheKeyMaterial)
 TEST_F(DataLinkTest, RetiringTheSendKeypairWaitsForTheWorkersGracePeriod)
 {
 	qsbr.register_worker(0);
-	peers[a_peer].wants_handshake.store(true);
+	peers[a_slot].wants_handshake.store(true);
 	poll();
 	deliver_all();
 	DataKeypair *kp = send_keypair();
@@ -318,7 +326,7 @@ TEST_F(DataLinkTest, RemovingAPeerTakesItsKeypairsOutOfTheTableAtOnce)
 {
 	// Two keypairs published: a's as initiator, then b's as responder
 	// (a's next, unconfirmed).
-	peers[a_peer].wants_handshake.store(true);
+	peers[a_slot].wants_handshake.store(true);
 	poll();
 	deliver_all();
 	now += kRekeyTimeout;
@@ -359,11 +367,77 @@ TEST_F(DataLinkTest, RemovingAPeerTakesItsKeypairsOutOfTheTableAtOnce)
 	EXPECT_NE(*again.value, a_peer);
 }
 
+// A removed peer's slot given to the next peer: its DataPeer starts from
+// nothing, its generation moves on, and nothing of the last peer (a pool
+// thread's late Output) reaches it.
+TEST_F(DataLinkTest, AReusedSlotStartsAfreshAndHearsNothingOfItsLastPeer)
+{
+	peers[a_slot].wants_handshake.store(true);
+	poll();
+	deliver_all();
+	b_sends(ipv4_packet());
+	deliver_all();
+	ASSERT_EQ(a_got, 1u);
+	DataPeer &dp = peers[a_slot];
+	ASSERT_GT(dp.rx_packets.get(), 0u);
+	ASSERT_GT(dp.tx_packets.get(), 0u);
+	const uint16_t held = dp.generation.load();
+
+	now += kRekeyTimeout;
+	Output bout, late;
+	b.initiate(b_peer, now, bout);
+	a.receive(bout.datagrams.back().bytes, addr_b, now, late);
+	ASSERT_FALSE(late.events.empty());
+
+	Output out;
+	ASSERT_TRUE(a.remove_peer(a_peer, out));
+	link->apply(out);
+	ASSERT_TRUE(link->remove_peer(a_peer));
+	EXPECT_EQ(dp.generation.load(), held + 1) << "even: free";
+	dp.staged_in_flight.store(3);  // a worker's punt after the removal
+
+	auto again = a.add_peer({b.identity().static_public, {}, {}, {}}, now);
+	ASSERT_TRUE(again) << again.error;
+	const PeerId old_id = a_peer;
+	a_peer = *again.value;
+	ASSERT_TRUE(link->add_peer(a_peer, a_slot, std::nullopt, false));
+	EXPECT_EQ(dp.generation.load(), held + 2);
+	EXPECT_EQ(dp.rx_packets.get(), 0u);
+	EXPECT_EQ(dp.rx_bytes.get(), 0u);
+	EXPECT_EQ(dp.tx_packets.get(), 0u);
+	EXPECT_EQ(dp.last_rx_tsc.get(), 0u);
+	EXPECT_EQ(dp.last_data_tx_tsc.get(), 0u);
+	EXPECT_EQ(dp.staged_in_flight.load(), 0);
+	EXPECT_FALSE(dp.roaming.load());
+	AddrPort e;
+	EXPECT_EQ(dp.endpoint.load(e), EndpointCell::Read::none);
+	EXPECT_EQ(send_keypair(), nullptr);
+	EXPECT_FALSE(link->slot_of(old_id));
+	EXPECT_EQ(link->slot_of(a_peer), a_slot);
+
+	const uint64_t unknown = link->drops(LinkDrop::unknown_peer);
+	link->apply(late);
+	EXPECT_EQ(table->size(), 0u) << "the last peer's keypair is not published for the new one";
+	EXPECT_GT(link->drops(LinkDrop::unknown_peer), unknown);
+	EXPECT_EQ(send_keypair(), nullptr);
+
+	// The new peer's own handshake: its keypair names the slot and the
+	// slot's new generation.
+	a.set_endpoint(a_peer, addr_b);
+	dp.wants_handshake.store(true);
+	poll();
+	deliver_all();
+	DataKeypair *kp = send_keypair();
+	ASSERT_NE(kp, nullptr);
+	EXPECT_EQ(kp->peer, a_slot);
+	EXPECT_EQ(kp->peer_gen, held + 2);
+}
+
 TEST_F(DataLinkTest, EndpointsBothWays)
 {
 	// A worker saw b roam: the Device's next initiation goes there.
 	const AddrPort roamed = AddrPort::v4(kIpRoamed, 4500);
-	ASSERT_TRUE(peers[a_peer].endpoint.try_store(roamed));
+	ASSERT_TRUE(peers[a_slot].endpoint.try_store(roamed));
 	poll();
 	EXPECT_EQ(a.status(a_peer).endpoint, roamed);
 
@@ -373,7 +447,7 @@ TEST_F(DataLinkTest, EndpointsBothWays)
 	to_a_device(out.datagrams.at(0).bytes);
 	EXPECT_EQ(a.status(a_peer).endpoint, addr_b);
 	AddrPort e;
-	ASSERT_EQ(peers[a_peer].endpoint.load(e), EndpointCell::Read::found);
+	ASSERT_EQ(peers[a_slot].endpoint.load(e), EndpointCell::Read::found);
 	EXPECT_EQ(e, addr_b);
 	poll();
 	EXPECT_EQ(a.status(a_peer).endpoint, addr_b);
@@ -381,7 +455,7 @@ TEST_F(DataLinkTest, EndpointsBothWays)
 
 TEST_F(DataLinkTest, ActivityRunsTheDevicesTimers)
 {
-	peers[a_peer].wants_handshake.store(true);
+	peers[a_slot].wants_handshake.store(true);
 	poll();
 	deliver_all();
 	now += 1s;

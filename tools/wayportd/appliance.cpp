@@ -230,8 +230,10 @@ bool Appliance::build(const config::Config &cfg, std::string &error)
 
 bool Appliance::build_tunnel_tables(const config::Config &cfg, const std::vector<Port> &ports, std::string &error)
 {
+	tunnel::TableSizes sizes;
+	sizes.max_peers = cfg.wireguard->max_peers;
 	tunnel_tables_ = tunnel::Tables::create(cfg, ports, static_cast<unsigned>(cfg.lcores.workers.size()), *qsbr_,
-						*neighbours_, tunnel::TableSizes{}, error);
+						*neighbours_, sizes, error);
 	if (!tunnel_tables_)
 		return false;
 	shared_.wireguard = &tunnel_tables_->shared();
@@ -258,8 +260,10 @@ bool Appliance::start_tunnel(const config::Config &cfg, std::string &error)
 		}
 		psks[i] = *psk;
 	}
+	tunnel::EngineOptions options;
+	options.handshake_threads = wg.handshake_threads;
 	tunnel_ = tunnel::Engine::create(wg, *tunnel_tables_, *key, std::move(psks), *control_, rte_get_tsc_hz(),
-					 tunnel::EngineOptions{}, error);
+					 options, error);
 	if (!tunnel_)
 		return false;
 	control_->attach_tunnel({tunnel_.get(), &tunnel_tables_->fib(), &tunnel_tables_->neighbour_index()});
