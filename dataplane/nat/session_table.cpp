@@ -448,6 +448,41 @@ InVerdict SessionTable::in(NatProto proto, bool v4, uint16_t external_port, cons
 	return v;
 }
 
+InVerdict SessionTable::quoted_in(NatProto proto, bool v4, uint16_t external_port, const AddrPort &remote, uint64_t now)
+{
+	InVerdict v;
+	const uint32_t m1 = by_port_[v4 ? 0 : 1][static_cast<size_t>(proto)][external_port];
+	if (m1 == 0) {
+		v.drop = NatDrop::no_mapping;
+		return v;
+	}
+	const Mapping &mp = mapping_[m1 - 1];
+	const int32_t s = find_session(Flow{proto, mp.inside, remote}, now);
+	if (s < 0) {
+		v.drop = NatDrop::no_session;
+		return v;
+	}
+	v.ok = true;
+	v.inside = mp.inside;
+	v.peer = mp.peer;
+	v.session = static_cast<uint32_t>(s);
+	return v;
+}
+
+OutVerdict SessionTable::quoted_out(const Flow &flow, uint64_t now)
+{
+	OutVerdict v;
+	const int32_t s = find_session(flow, now);
+	if (s < 0) {
+		v.drop = NatDrop::no_session;
+		return v;
+	}
+	v.ok = true;
+	v.external_port = mapping_[session_[s].mapping].external_port;
+	v.session = static_cast<uint32_t>(s);
+	return v;
+}
+
 size_t SessionTable::expire(uint64_t now, uint32_t budget)
 {
 	size_t freed = 0;

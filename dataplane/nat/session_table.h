@@ -157,6 +157,14 @@ public:
 	InVerdict in(NatProto proto, bool v4, uint16_t external_port, const AddrPort &remote, uint8_t tcp_flags,
 		     uint64_t now);
 
+	// The live session an ICMP error quotes, without refreshing it or
+	// moving its TCP state (RFC 5508 REQ-6, RFC 5382 REQ-10, RFC 4787
+	// REQ-12: no ICMP message ends a mapping). An error from the internet
+	// quotes what the NAT sent: from external_port to remote.
+	InVerdict quoted_in(NatProto proto, bool v4, uint16_t external_port, const AddrPort &remote, uint64_t now);
+	// An error from the inside quotes what it received: flow reversed.
+	OutVerdict quoted_out(const Flow &flow, uint64_t now);
+
 	// Frees what has expired among the next `budget` sessions and
 	// mappings; returns how many were freed.
 	size_t expire(uint64_t now, uint32_t budget);

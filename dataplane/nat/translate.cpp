@@ -27,6 +27,18 @@ uint64_t sum_words(const uint8_t *p, size_t n)
 	return s;
 }
 
+// The same over any length: an odd last byte is the high byte of a word
+// (network order) whose low byte is zero.
+uint64_t sum_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t s = sum_words(p, n & ~size_t{1});
+	if (n & 1) {
+		const uint8_t last[2] = {p[n - 1], 0};
+		s += sum_words(last, 2);
+	}
+	return s;
+}
+
 uint16_t load16(const uint8_t *p)
 {
 	uint16_t v;
@@ -186,7 +198,182 @@ void rewrite(NatPacket &p, const AddrPort &to, bool source)
 	end.port = kept;
 }
 
+// The transport header's fields the NAT reads, from the bytes there are:
+// TCP and UDP ports need 4, ICMP's identifier 6.
+bool quoted_l4(Quoted &q, uint8_t proto, ParseDrop &why)
+{
+	why = ParseDrop::truncated;
+	if (q.l4_len < 8)
+		return false;
+	switch (proto) {
+	case kTcp:
+	case kUdp:
+		q.proto = proto == kTcp ? NatProto::tcp : NatProto::udp;
+		q.src.port = load_be16(q.l4);
+		q.dst.port = load_be16(q.l4 + 2);
+		return true;
+	case kIcmp:
+	case kIcmp6: {
+		if ((proto == kIcmp) != q.v4)
+			break;
+		q.proto = NatProto::icmp;
+		const uint8_t type = q.l4[0];
+		const uint16_t id = load_be16(q.l4 + 4);
+		if (type == (q.v4 ? 8 : 128)) {
+			q.icmp = IcmpKind::echo_request;
+			q.src.port = id;
+		} else if (type == (q.v4 ? 0 : 129)) {
+			q.icmp = IcmpKind::echo_reply;
+			q.dst.port = id;
+		} else {
+			// An error about an error is never sent (RFC 1122 3.2.2).
+			why = ParseDrop::unsupported_icmp;
+			return false;
+		}
+		return true;
+	}
+	case kFragment:
+		if (!q.v4) {
+			why = ParseDrop::fragment;
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	why = ParseDrop::unsupported_protocol;
+	return false;
+}
+
 } // namespace
+
+bool parse_quoted(const NatPacket &error, Quoted &q, ParseDrop &why)
+{
+	q = Quoted{};
+	why = ParseDrop::truncated;
+	if (error.icmp != IcmpKind::error || error.l4_len < 8)
+		return false;
+	q.l3 = error.l4 + 8;
+	size_t len = error.l4_len - 8u;
+	// RFC 4884: with extensions, a length field says where the quote ends
+	// (ICMPv4 destination unreachable, time exceeded, parameter problem:
+	// byte 5, in 32-bit words; ICMPv6 destination unreachable and time
+	// exceeded: byte 4, in 64-bit words). 0: the quote runs to the end.
+	const uint8_t type = error.l4[0];
+	size_t quoted = 0;
+	if (error.v4 && (type == 3 || type == 11 || type == 12))
+		quoted = error.l4[5] * 4u;
+	else if (!error.v4 && (type == 1 || type == 3))
+		quoted = error.l4[4] * 8u;
+	if (quoted && quoted < len)
+		len = quoted;
+	q.quote_len = static_cast<uint16_t>(len);
+	uint8_t proto = 0;
+	size_t header = 0;
+	q.v4 = error.v4;
+	if (q.v4) {
+		if (len < 20 || q.l3[0] >> 4 != 4)
+			return false;
+		header = (q.l3[0] & 0x0f) * 4u;
+		if (header < 20 || header > len)
+			return false;
+		if (load_be16(q.l3 + 6) & 0x1fff) {  // a later fragment: no ports in it
+			why = ParseDrop::fragment;
+			return false;
+		}
+		proto = q.l3[9];
+		q.src.set_v4(q.l3 + 12, 0);
+		q.dst.set_v4(q.l3 + 16, 0);
+	} else {
+		if (len < 40 || q.l3[0] >> 4 != 6)
+			return false;
+		header = 40;
+		proto = q.l3[6];
+		q.src.set_v6(q.l3 + 8, 0);
+		q.dst.set_v6(q.l3 + 24, 0);
+	}
+	q.l4 = q.l3 + header;
+	// Past the quoted datagram's own length is RFC 4884's zero padding.
+	const size_t datagram = q.v4 ? load_be16(q.l3 + 2) : 40u + load_be16(q.l3 + 4);
+	q.l4_len = static_cast<uint16_t>((datagram > header && datagram < len ? datagram : len) - header);
+	return quoted_l4(q, proto, why);
+}
+
+void rewrite_quoted(NatPacket &error, Quoted &q, bool source, const AddrPort &to)
+{
+	// The error's checksum covers the whole quote: its sum before and
+	// after every change below.
+	uint8_t *quote = error.l4 + 8;
+	const size_t quote_len = q.quote_len;
+	const uint64_t before = sum_bytes(quote, quote_len);
+
+	const size_t ip_len = q.v4 ? 4 : 16;
+	uint8_t *ip = q.l3 + (q.v4 ? (source ? 12 : 16) : (source ? 8 : 24));
+	const uint8_t *to_ip = q.v4 ? to.ip4() : to.ip.data();
+	uint8_t *port = nullptr, *check = nullptr;
+	bool pseudo = true;
+	switch (q.proto) {
+	case NatProto::tcp:
+		port = q.l4 + (source ? 0 : 2);
+		if (q.l4_len >= 18)
+			check = q.l4 + 16;
+		break;
+	case NatProto::udp:
+		port = q.l4 + (source ? 0 : 2);
+		check = q.l4 + 6;
+		break;
+	case NatProto::icmp:
+		if ((source && q.icmp == IcmpKind::echo_request) || (!source && q.icmp == IcmpKind::echo_reply))
+			port = q.l4 + 4;
+		check = q.l4 + 2;
+		pseudo = !q.v4;
+		break;
+	case NatProto::count:
+		return;
+	}
+	uint8_t new_port[2];
+	store_be16(new_port, to.port);
+	const uint64_t old_ip = sum_words(ip, ip_len), new_ip = sum_words(to_ip, ip_len);
+	if (check) {
+		uint64_t old_l4 = pseudo ? old_ip : 0, new_l4 = pseudo ? new_ip : 0;
+		if (port) {
+			old_l4 += load16(port);
+			new_l4 += load16(new_port);
+		}
+		update(check, old_l4, new_l4, q.v4 && q.proto == NatProto::udp);
+	}
+	if (q.v4)
+		update(q.l3 + 10, old_ip, new_ip, false);
+	std::memcpy(ip, to_ip, ip_len);
+	if (port)
+		std::memcpy(port, new_port, 2);
+
+	update(error.l4 + 2, before, sum_bytes(quote, quote_len), false);
+	AddrPort &end = source ? q.src : q.dst;
+	const uint16_t kept = port ? to.port : end.port;
+	end = to;
+	end.port = kept;
+}
+
+bool icmp_checksum_ok(const NatPacket &p)
+{
+	if (p.proto != NatProto::icmp)
+		return false;
+	uint64_t sum = sum_bytes(p.l4, p.l4_len);
+	if (!p.v4) {
+		// RFC 4443 §2.3: source, destination, length, next header.
+		uint8_t tail[8] = {};
+		store_be32(tail, p.l4_len);
+		tail[7] = kIcmp6;
+		sum += sum_words(p.l3 + 8, 32) + sum_words(tail, 8);
+	}
+	return fold_sum(sum) == 0xffff;
+}
+
+bool quoted_header_ok(const Quoted &q)
+{
+	return !q.v4 || fold_sum(sum_words(q.l3, static_cast<size_t>(q.l4 - q.l3))) == 0xffff;
+}
 
 const char *to_string(ParseDrop d)
 {

@@ -63,4 +63,35 @@ void rewrite_destination(NatPacket &p, const AddrPort &to);
 // A TCP SYN's MSS option lowered to mss when above it; true when changed.
 bool clamp_mss(NatPacket &p, uint16_t mss);
 
+// What an ICMP error quotes (RFC 792, RFC 4443): the header of a packet
+// the flow sent the other way and at least 8 bytes of its transport
+// header, so the ports (echo identifier) and, for UDP, the checksum.
+// RFC 5508: IPv4 options in the quote are skipped (REQ-3b); the quoted
+// transport checksum is never checked (REQ-3c), only kept right where it
+// was quoted; RFC 4884 extensions after the quote (its length field set)
+// are carried as they are.
+struct Quoted {
+	uint8_t *l3 = nullptr;
+	uint8_t *l4 = nullptr;
+	uint16_t l4_len = 0;     // what the error quotes of it, from l4 on
+	uint16_t quote_len = 0;  // the whole quote, from l3 on (up to RFC 4884's extensions)
+	bool v4 = false;
+	NatProto proto = NatProto::udp;
+	IcmpKind icmp = IcmpKind::none;
+	AddrPort src, dst;     // echo identifiers as NatPacket's
+};
+
+// The quote of error (parse() said IcmpKind::error), of the error's family;
+// refused as truncated, fragment or unsupported_*.
+bool parse_quoted(const NatPacket &error, Quoted &q, ParseDrop &why);
+// The quote's source (or destination) now `to`: its address and port or
+// identifier, its IPv4 header checksum, its transport checksum where
+// quoted, and the error's own ICMP checksum over all of that.
+void rewrite_quoted(NatPacket &error, Quoted &q, bool source, const AddrPort &to);
+// The ICMP (ICMPv6: with its pseudo-header) checksum of p verifies
+// (RFC 5508 REQ-3: errors with a bad one are dropped).
+bool icmp_checksum_ok(const NatPacket &p);
+// The quote's IPv4 header checksum verifies (REQ-3a); true for IPv6.
+bool quoted_header_ok(const Quoted &q);
+
 } // namespace wayport::nat

@@ -287,6 +287,28 @@ TEST_F(SessionTableTest, IcmpQueriesMapTheIdentifierAndOnlyRepliesComeBack)
 	EXPECT_FALSE(in(77, h2, 60, NatProto::icmp).ok);
 }
 
+TEST_F(SessionTableTest, AnIcmpErrorFindsItsSessionAndNeitherRefreshesNorEndsIt)
+{
+	ASSERT_TRUE(out(kClient, kH1, 0, NatProto::tcp, SYN).ok);
+	ASSERT_TRUE(in(5000, kH1, 1, NatProto::tcp, SYNACK).ok);  // established to 7441
+	auto e = table_->quoted_in(NatProto::tcp, true, 5000, kH1, 7000);
+	ASSERT_TRUE(e.ok);
+	EXPECT_EQ(e.inside, kClient);
+	EXPECT_EQ(e.peer, 0u);
+	EXPECT_EQ(state(kH1, 7000), TcpState::established) << "RFC 5382 REQ-10";
+	EXPECT_EQ(state(kH1, 7441), TcpState::count) << "not refreshed (RFC 5508 REQ-6)";
+	EXPECT_EQ(table_->quoted_in(NatProto::tcp, true, 5000, kH2, 10).drop, NatDrop::no_session) << "another remote";
+	EXPECT_EQ(table_->quoted_in(NatProto::udp, true, 5000, kH1, 10).drop, NatDrop::no_mapping) << "another protocol";
+
+	// From the inside: the quote is what the remote sent it.
+	ASSERT_TRUE(out(kClient, kH2, 100).ok);
+	auto o = table_->quoted_out(Flow{NatProto::udp, kClient, kH2}, 200);
+	ASSERT_TRUE(o.ok);
+	EXPECT_EQ(o.external_port, 5000);
+	EXPECT_FALSE(table_->quoted_out(Flow{NatProto::udp, kClient, kH2}, 400).ok) << "expired at 400, not refreshed";
+	EXPECT_EQ(table_->quoted_out(Flow{NatProto::udp, kOtherClient, kH2}, 10).drop, NatDrop::no_session);
+}
+
 TEST_F(SessionTableTest, APeersCapStopsItsNewFlowsOnlyAndItsOldOnesGoOn)
 {
 	for (uint16_t p = 0; p < 8; p++)

@@ -6,6 +6,7 @@
 
 #include <rte_ip.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -348,6 +349,173 @@ TEST(NatTranslate, MalformedTcpOptionsAreLeftAlone)
 		EXPECT_FALSE(clamp_mss(p, 1380));
 		EXPECT_EQ(pkt, before);
 	}
+}
+
+// An ICMP error of type/code from `from` to `to`, quoting the first
+// `quote` bytes of packet (all of it when 0), with extension bytes after
+// the quote (RFC 4884) when given.
+Bytes icmp_error(const AddrPort &from, const AddrPort &to, uint8_t type, uint8_t code, const Bytes &packet,
+		 size_t quote = 0, const Bytes &extension = {})
+{
+	Bytes l4(8, 0);
+	l4[0] = type;
+	l4[1] = code;
+	if (type == 3 && code == 4)
+		store_be16(&l4[6], 1400);  // next-hop MTU
+	const size_t n = quote ? quote : packet.size();
+	l4.insert(l4.end(), packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(n));
+	if (!extension.empty()) {
+		// RFC 4884 §4/§5: the quote zero-padded to 128 bytes, its length
+		// in 32-bit words (ICMPv6: 64-bit) in the header.
+		l4.resize(8 + std::max<size_t>(128, (n + 7) / 8 * 8), 0);
+		l4[from.is_v4 ? 5 : 4] = static_cast<uint8_t>((l4.size() - 8) / (from.is_v4 ? 4 : 8));
+		l4.insert(l4.end(), extension.begin(), extension.end());
+	}
+	Bytes p = ip_packet(from, to, from.is_v4 ? 1 : 58, l4);
+	checksum(p, 2, from.is_v4);
+	return p;
+}
+
+// The quote of an error, whole, as a packet of its own.
+Bytes quote_of(const Bytes &error, size_t len)
+{
+	const size_t h = header_len(error);
+	return Bytes(error.begin() + static_cast<std::ptrdiff_t>(h + 8),
+		     error.begin() + static_cast<std::ptrdiff_t>(h + 8 + len));
+}
+
+TEST(NatTranslateIcmpError, AnInboundErrorIsTurnedBackToTheInsideFlowByteForByte)
+{
+	struct Case {
+		const char *what;
+		Bytes sent;        // what the flow sent, as it left the NAT
+		AddrPort outside;  // the error's source
+		uint8_t type, code;
+		size_t quote;      // 0: all
+		AddrPort inside;   // the quote's source after translation
+	};
+	const Bytes ext = {0x20, 0, 0, 0, 0, 8, 1, 1, 1, 2, 3, 4};  // an RFC 4884 object
+	std::vector<Case> cases = {
+		{"udp4 port unreachable, whole", udp(kSnat4, kRemote4), kRemote4, 3, 3, 0, kIn4},
+		{"tcp4 frag needed, 28 bytes", tcp(kSnat4, kRemote4, tcp_flags::syn), ip4(203, 0, 113, 30), 3, 4, 28, kIn4},
+		{"tcp4 with options, 8 bytes of tcp", tcp(kSnat4, kRemote4, tcp_flags::ack, {}, 8), kRemote4, 11, 0, 36, kIn4},
+		{"echo4 time exceeded", echo(ip4(198, 51, 100, 1), ip4(203, 0, 113, 10), true, 9001), ip4(203, 0, 113, 30), 11,
+		 0, 0, ip4(10, 66, 0, 2, 77)},
+		{"udp6 port unreachable", udp(kSnat6, kRemote6), kRemote6, 1, 4, 0, kIn6},
+		{"tcp6 packet too big", tcp(kSnat6, kRemote6, tcp_flags::ack), ip6(0x2001, 0xdb8, 0x30), 2, 0, 0, kIn6},
+		{"echo6 unreachable", echo(ip6(0x2001, 0xdb8, 1), ip6(0x2001, 0xdb8, 0x10), true, 9001), kRemote6, 1, 0, 0,
+		 ip6(0xfd66, 0, 2, 77)},
+	};
+	for (Case &c : cases) {
+		const size_t quote = c.quote ? c.quote : c.sent.size();
+		const AddrPort error_to = c.sent[0] >> 4 == 4 ? ip4(198, 51, 100, 1) : ip6(0x2001, 0xdb8, 1);
+		Bytes error = icmp_error(c.outside, error_to, c.type, c.code, c.sent, c.quote,
+					 c.type == 2 || c.quote ? Bytes{} : ext);  // none on Packet Too Big; after whole quotes
+		NatPacket p = parsed(error);
+		ASSERT_EQ(p.icmp, IcmpKind::error) << c.what;
+		ASSERT_TRUE(icmp_checksum_ok(p)) << c.what;
+		Quoted q;
+		ParseDrop why{};
+		ASSERT_TRUE(parse_quoted(p, q, why)) << c.what << ": " << to_string(why);
+		EXPECT_TRUE(quoted_header_ok(q)) << c.what;
+		NatPacket sent_view = parsed(c.sent);
+		EXPECT_EQ(q.src, sent_view.src) << c.what << ": " << q.src.to_string();
+		EXPECT_EQ(q.dst, sent_view.dst) << c.what;
+
+		rewrite_quoted(p, q, true, c.inside);
+		AddrPort inside_host = c.inside;
+		inside_host.port = 0;
+		rewrite_destination(p, inside_host);
+
+		// What the inside host sent, before the NAT, is what it must see quoted.
+		Bytes original = c.sent;
+		NatPacket op = parsed(original);
+		rewrite_source(op, c.inside);
+		EXPECT_EQ(quote_of(error, quote), Bytes(original.begin(), original.begin() + static_cast<std::ptrdiff_t>(quote)))
+			<< c.what << ": the quote, checksums included";
+		NatPacket after = parsed(error);
+		EXPECT_TRUE(icmp_checksum_ok(after)) << c.what;
+		EXPECT_EQ(after.dst, inside_host) << c.what;
+		EXPECT_EQ(after.src, c.outside.is_v4 ? ip4(c.outside.ip4()[0], c.outside.ip4()[1], c.outside.ip4()[2],
+								   c.outside.ip4()[3])
+						    : AddrPort::v6(c.outside.ip.data(), 0))
+			<< c.what;
+		EXPECT_EQ(error[header_len(error)], c.type) << c.what << ": type kept";
+		EXPECT_EQ(error[header_len(error) + 1], c.code) << c.what << ": code kept";
+		if (c.type != 2 && !c.quote) {
+			const size_t h = header_len(error);
+			EXPECT_TRUE(std::all_of(error.begin() + static_cast<std::ptrdiff_t>(h + 8 + quote),
+						error.end() - static_cast<std::ptrdiff_t>(ext.size()), [](uint8_t b) { return b == 0; }))
+				<< c.what << ": padding untouched";
+			EXPECT_TRUE(std::equal(ext.begin(), ext.end(), error.end() - static_cast<std::ptrdiff_t>(ext.size())))
+				<< c.what << ": extension intact";
+		}
+		if (c.type == 3 && c.code == 4) {
+			EXPECT_EQ(load_be16(&error[header_len(error) + 6]), 1400) << "next-hop MTU kept";
+		}
+	}
+}
+
+TEST(NatTranslateIcmpError, AnOutboundErrorTranslatesTheQuotedDestination)
+{
+	// The inside host's kernel answers an inbound datagram with port
+	// unreachable: the quote's destination is the inside endpoint, which
+	// the remote knows as the SNAT address and port (RFC 5508 REQ-5).
+	Bytes received = udp(kRemote4, kIn4);  // as the inside host got it
+	Bytes error = icmp_error(ip4(10, 66, 0, 2), ip4(203, 0, 113, 10), 3, 3, received);
+	NatPacket p = parsed(error);
+	Quoted q;
+	ParseDrop why{};
+	ASSERT_TRUE(parse_quoted(p, q, why));
+	EXPECT_EQ(q.dst, kIn4);
+	rewrite_quoted(p, q, false, kSnat4);
+	AddrPort snat_host = kSnat4;
+	snat_host.port = 0;
+	rewrite_source(p, snat_host);
+	Bytes as_sent = udp(kRemote4, kIn4);
+	NatPacket sp = parsed(as_sent);
+	rewrite_destination(sp, kSnat4);
+	EXPECT_EQ(quote_of(error, as_sent.size()), as_sent);
+	EXPECT_TRUE(icmp_checksum_ok(parsed(error)));
+	EXPECT_EQ(parsed(error).src, snat_host);
+}
+
+TEST(NatTranslateIcmpError, BadChecksumsAndUnusableQuotesAreTold)
+{
+	Bytes error = icmp_error(kRemote4, ip4(198, 51, 100, 1), 3, 3, udp(kSnat4, kRemote4));
+	Bytes bad_icmp = error;
+	bad_icmp[22] ^= 1;
+	EXPECT_FALSE(icmp_checksum_ok(parsed(bad_icmp))) << "REQ-3";
+	Bytes bad_quote = error;
+	bad_quote[28 + 10] ^= 1;  // the quoted IPv4 header checksum
+	{
+		NatPacket p = parsed(bad_quote);
+		Quoted q;
+		ParseDrop why{};
+		ASSERT_TRUE(parse_quoted(p, q, why));
+		EXPECT_FALSE(quoted_header_ok(q)) << "REQ-3a";
+	}
+	Bytes error6 = icmp_error(kRemote6, ip6(0x2001, 0xdb8, 1), 1, 4, udp(kSnat6, kRemote6));
+	EXPECT_TRUE(icmp_checksum_ok(parsed(error6)));
+	error6[50] ^= 0x80;
+	EXPECT_FALSE(icmp_checksum_ok(parsed(error6)));
+
+	auto refused = [](Bytes e) {
+		NatPacket p = parsed(e);
+		Quoted q;
+		ParseDrop why = ParseDrop::count;
+		EXPECT_FALSE(parse_quoted(p, q, why));
+		return why;
+	};
+	const Bytes u4 = udp(kSnat4, kRemote4);
+	EXPECT_EQ(refused(icmp_error(kRemote4, kIn4, 3, 3, u4, 27)), ParseDrop::truncated) << "under 8 bytes of UDP";
+	Bytes later_fragment = u4;
+	store_be16(&later_fragment[6], 0x0010);
+	EXPECT_EQ(refused(icmp_error(kRemote4, kIn4, 3, 3, later_fragment)), ParseDrop::fragment);
+	Bytes about_error = icmp_error(kSnat4, kRemote4, 3, 3, u4);
+	EXPECT_EQ(refused(icmp_error(kRemote4, kIn4, 3, 3, about_error)), ParseDrop::unsupported_icmp);
+	EXPECT_EQ(refused(icmp_error(kRemote4, kIn4, 3, 3, udp(kSnat6, kRemote6))), ParseDrop::truncated)
+		<< "an IPv6 quote in an ICMPv4 error";
 }
 
 } // namespace
