@@ -113,6 +113,33 @@ struct Route {
 	std::string port;  // a configured port with an address of the family
 };
 
+enum class Filtering : uint8_t { endpoint_independent, address_dependent, address_and_port_dependent };
+// As the config writes it: "address-dependent".
+const char *to_string(Filtering f);
+
+// The exit role: tunnel traffic for the internet translated to the SNAT
+// addresses (docs/NAT.md). Needs wireguard.
+struct Exit {
+	std::string port;  // a configured port: the default route of each SNAT family is its gateway
+	// At least one. Each on the port's network of its family, the port
+	// having a gateway of that family, and outside the tunnel's addresses
+	// and the peers' allowed IPs. Default: the port's own address of each
+	// family that has a gateway.
+	std::optional<AddrPort> snat4, snat6;
+	uint16_t port_min = 1024, port_max = 65535;  // TCP and UDP; port_min <= port_max
+	// Whose traffic may leave: every peer, or those listed. Default: none.
+	bool allow_any = false;
+	std::vector<wireguard::PublicKey> allow;  // unique
+	Filtering filtering = Filtering::address_dependent;
+	// Each at least 1s.
+	Duration udp_timeout = 5 * kMinute;
+	Duration tcp_established_timeout = 2 * kHour + 4 * kMinute;
+	Duration tcp_transitory_timeout = 4 * kMinute;
+	Duration icmp_timeout = 60 * kSecond;
+	uint32_t max_sessions = 1000000;         // 1..16777216
+	uint32_t max_sessions_per_peer = 20000;  // 1..max_sessions (the default lowered to it)
+};
+
 struct Api {
 	std::string socket;              // absolute, at most kMaxSocketPath bytes
 	std::optional<AddrPort> metrics;  // Prometheus text over HTTP
@@ -134,6 +161,7 @@ struct Config {
 	std::optional<Relay> relay;
 	std::optional<Wireguard> wireguard;
 	std::vector<Route> routes;  // empty unless wireguard is set
+	std::optional<Exit> exit;   // only with wireguard
 	Api api;
 	Dataplane dataplane;
 };

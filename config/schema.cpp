@@ -336,7 +336,7 @@ std::string off_link(const AddrPort &gw, const IpPrefix &net, const std::string 
 
 void read_config(Diag &d, const Value &root, Config &c)
 {
-	MapReader m(d, root, {"ports", "lcores", "node", "relay", "wireguard", "routes", "api",
+	MapReader m(d, root, {"ports", "lcores", "node", "relay", "wireguard", "routes", "exit", "api",
 			      "dataplane"});
 	if (auto v = m.require("ports", "a list of ports"))
 		read_ports(d, *v, c.ports);
@@ -358,6 +358,8 @@ void read_config(Diag &d, const Value &root, Config &c)
 			d.error(*v, "routes are for traffic inside the WireGuard tunnel, and there is "
 				    "no wireguard section");
 	}
+	if (auto v = m.get("exit"))
+		read_exit(d, *v, c, c.exit.emplace());
 	if (auto v = m.require("api", "a map with at least socket"))
 		read_api(d, *v, c.api);
 	if (auto v = m.get("dataplane"))

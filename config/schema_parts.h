@@ -59,6 +59,8 @@ std::string off_link(const AddrPort &gw, const IpPrefix &net, const std::string 
 // The wireguard section; the other sections are read first, since its
 // checks look at the ports, node.state_dir and relay.port.
 void read_wireguard(Diag &d, const Value &v, const Config &c, Wireguard &w);
+// The exit section, after wireguard: checked against the ports and the tunnel.
+void read_exit(Diag &d, const Value &v, const Config &c, Exit &e);
 // The routes section, checked against the ports.
 void read_routes(Diag &d, const Value &v, const std::vector<Port> &ports, std::vector<Route> &routes);
 

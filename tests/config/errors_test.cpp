@@ -384,7 +384,7 @@ TEST(ConfigErrors, NotYamlOrNotAMap)
 		{"a: *nowhere\n", "test.yaml:1: YAML syntax error at column 4: the referenced anchor is not defined"},
 		{"\tports: 1\n", "test.yaml:1: YAML syntax error"},
 		{"- 1\n- 2\n", "test.yaml:1: expected a map with the keys ports, lcores, node, relay, "
-			       "wireguard, routes, api, dataplane, got a list"},
+			       "wireguard, routes, exit, api, dataplane, got a list"},
 		{"just words\n", "test.yaml:1: expected a map with the keys ports"},
 		{std::string(kMinimal) + "---\nmore: 1\n", "test.yaml:15: expected one YAML document, found 2"},
 		{"? [a, b]\n: 1\n", "test.yaml:1: a key must be a plain word, got a list"},
