@@ -133,8 +133,8 @@ Parsed<PeerId> Device::add_peer(const PeerConfig &config, Clock::time_point now)
 	std::unique_lock lock(peers_mu_);
 	if (by_key_.contains(config.public_key))
 		return {std::nullopt, "peer " + config.public_key.to_base64() + " is configured twice"};
-	const auto id = static_cast<PeerId>(peers_.size());
-	peers_.push_back(std::make_unique<Peer>(id, config, *ss, now));
+	const PeerId id = next_id_++;
+	peers_.emplace(id, std::make_unique<Peer>(id, config, *ss, now));
 	by_key_.emplace(config.public_key, id);
 	return {id, {}};
 }
@@ -142,9 +142,11 @@ Parsed<PeerId> Device::add_peer(const PeerConfig &config, Clock::time_point now)
 bool Device::remove_peer(PeerId id, Output &out)
 {
 	std::unique_lock lock(peers_mu_);
-	if (id >= peers_.size() || !peers_[id])
+	auto it = peers_.find(id);
+	if (it == peers_.end())
 		return false;
-	std::unique_ptr<Peer> peer = std::move(peers_[id]);
+	std::unique_ptr<Peer> peer = std::move(it->second);
+	peers_.erase(it);
 	by_key_.erase(peer->public_key);
 	std::lock_guard peer_lock(peer->mu);
 	// Its index entries go with its keypairs and its handshake, so no
@@ -185,13 +187,13 @@ std::optional<PeerId> Device::find_locked(const PublicKey &key) const
 size_t Device::peer_count() const
 {
 	std::shared_lock lock(peers_mu_);
-	return peers_.size();
+	return next_id_;
 }
 
 bool Device::has_peer(PeerId id) const
 {
 	std::shared_lock lock(peers_mu_);
-	return id < peers_.size() && peers_[id];
+	return peers_.contains(id);
 }
 
 bool Device::under_load(QueueLoad load, Clock::time_point now)
@@ -263,7 +265,7 @@ void Device::receive_initiation(ByteSpan msg, const AddrPort &from, Clock::time_
 	std::optional<ReceivedInitiation> received;
 	auto precomputed = [this](const PublicKey &initiator) -> const PrecomputedStatic * {
 		const std::optional<PeerId> id = find_locked(initiator);
-		return id ? &peers_[*id]->static_shared : nullptr;
+		return id ? &peers_.at(*id)->static_shared : nullptr;
 	};
 	if (consume_initiation(identity_, msg, received, precomputed) != HandshakeError::ok) {
 		count(WgDrop::handshake_failed);
@@ -274,7 +276,7 @@ void Device::receive_initiation(ByteSpan msg, const AddrPort &from, Clock::time_
 		count(WgDrop::unknown_peer);
 		return;
 	}
-	Peer &peer = *peers_[*id];
+	Peer &peer = *peers_.at(*id);
 	std::lock_guard lock(peer.mu);
 
 	if (peer.latest_timestamp && received->timestamp <= *peer.latest_timestamp) {
@@ -326,11 +328,12 @@ void Device::receive_response(ByteSpan msg, const AddrPort &from, Clock::time_po
 		count(WgDrop::unknown_index);
 		return;
 	}
-	if (!peers_[entry->peer]) {
+	auto owner = peers_.find(entry->peer);
+	if (owner == peers_.end()) {
 		count(WgDrop::unknown_index);
 		return;
 	}
-	Peer &peer = *peers_[entry->peer];
+	Peer &peer = *owner->second;
 	std::lock_guard lock(peer.mu);
 	if (!peer.pending || peer.pending->sender_index != response_receiver_index(msg)) {
 		count(WgDrop::unknown_index);
@@ -364,11 +367,12 @@ void Device::receive_cookie_reply(ByteSpan msg, Clock::time_point now)
 		count(WgDrop::unknown_index);
 		return;
 	}
-	if (!peers_[entry->peer]) {
+	auto owner = peers_.find(entry->peer);
+	if (owner == peers_.end()) {
 		count(WgDrop::unknown_index);
 		return;
 	}
-	Peer &peer = *peers_[entry->peer];
+	Peer &peer = *owner->second;
 	std::lock_guard lock(peer.mu);
 	if (peer.cookies.consume_reply(msg, now) != HandshakeError::ok) {
 		count(WgDrop::bad_cookie_reply);
@@ -401,11 +405,12 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 		return;
 	}
 
-	if (!peers_[entry->peer]) {
+	auto owner = peers_.find(entry->peer);
+	if (owner == peers_.end()) {
 		count(WgDrop::unknown_index);
 		return;
 	}
-	Peer &peer = *peers_[entry->peer];
+	Peer &peer = *owner->second;
 	std::lock_guard lock(peer.mu);
 	if (!kp.receive_window.validate(counter)) {
 		count(WgDrop::replayed_data);
@@ -435,8 +440,8 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 
 Peer *Device::peer_at(PeerId id)
 {
-	if (id < peers_.size() && peers_[id])
-		return peers_[id].get();
+	if (auto it = peers_.find(id); it != peers_.end())
+		return it->second.get();
 	count(WgDrop::unknown_peer_id);
 	return nullptr;
 }
@@ -812,9 +817,7 @@ void Device::run_timers(Peer &peer, Clock::time_point now, Output &out)
 void Device::tick(Clock::time_point now, Output &out)
 {
 	std::shared_lock peers_lock(peers_mu_);
-	for (auto &p : peers_) {
-		if (!p)
-			continue;
+	for (auto &[id, p] : peers_) {
 		std::lock_guard lock(p->mu);
 		run_timers(*p, now, out);
 	}
@@ -828,9 +831,7 @@ std::optional<Clock::time_point> Device::next_deadline()
 		if (t && (!earliest || *t < *earliest))
 			earliest = t;
 	};
-	for (auto &p : peers_) {
-		if (!p)
-			continue;
+	for (auto &[id, p] : peers_) {
 		std::lock_guard lock(p->mu);
 		const PeerTimers &t = p->timers;
 		consider(t.retransmit_handshake);
@@ -846,9 +847,10 @@ PeerStatus Device::status(PeerId id)
 {
 	PeerStatus s;
 	std::shared_lock peers_lock(peers_mu_);
-	if (id >= peers_.size() || !peers_[id])
+	auto it = peers_.find(id);
+	if (it == peers_.end())
 		return s;
-	Peer &peer = *peers_[id];
+	Peer &peer = *it->second;
 	std::lock_guard lock(peer.mu);
 	s.public_key = peer.public_key;
 	s.endpoint = peer.endpoint;

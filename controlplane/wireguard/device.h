@@ -11,7 +11,7 @@
 // handshake thread pool in wayportd (handshake_pool.h).
 //
 // Threads: every call may run on several threads at once. Immutable after
-// construction: identity_, options_. peers_mu_ guards peers_ and by_key_:
+// construction: identity_, options_. peers_mu_ guards peers_, next_id_ and by_key_:
 // add_peer() and remove_peer() hold it exclusively, every other call
 // shared for its whole length (a handshake's X25519 work included, so a
 // removal waits for the messages of that peer in flight). Each Peer is
@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -264,7 +265,10 @@ private:
 	const DeviceOptions options_;
 
 	mutable std::shared_mutex peers_mu_;
-	std::vector<std::unique_ptr<Peer>> peers_;       // by id; null once removed
+	// Live peers by id: a removed peer's entry goes, so memory and the
+	// timers' walk follow the peers there are, not the adds ever made.
+	std::map<PeerId, std::unique_ptr<Peer>> peers_;
+	PeerId next_id_ = 0;
 	std::unordered_map<PublicKey, PeerId, PublicKeyHash> by_key_;
 	IndexTable index_;
 	CookieChecker checker_;
