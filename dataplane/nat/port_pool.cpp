@@ -13,6 +13,8 @@ constexpr uint64_t kAll = ~0ull;
 uint64_t within(size_t w, uint32_t first, uint32_t last)
 {
 	const uint32_t base = static_cast<uint32_t>(w * 64);
+	if (first > base + 63 || last < base)
+		return 0;  // the word lies wholly outside: no shift of 64 or more
 	uint64_t m = kAll;
 	if (first > base)
 		m &= kAll << (first - base);
