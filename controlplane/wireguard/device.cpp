@@ -328,12 +328,12 @@ void Device::receive_response(ByteSpan msg, const AddrPort &from, Clock::time_po
 		count(WgDrop::unknown_index);
 		return;
 	}
-	auto owner = peers_.find(entry->peer);
-	if (owner == peers_.end()) {
+	Peer *owner = live_peer(entry->peer);
+	if (!owner) {
 		count(WgDrop::unknown_index);
 		return;
 	}
-	Peer &peer = *owner->second;
+	Peer &peer = *owner;
 	std::lock_guard lock(peer.mu);
 	if (!peer.pending || peer.pending->sender_index != response_receiver_index(msg)) {
 		count(WgDrop::unknown_index);
@@ -367,12 +367,12 @@ void Device::receive_cookie_reply(ByteSpan msg, Clock::time_point now)
 		count(WgDrop::unknown_index);
 		return;
 	}
-	auto owner = peers_.find(entry->peer);
-	if (owner == peers_.end()) {
+	Peer *owner = live_peer(entry->peer);
+	if (!owner) {
 		count(WgDrop::unknown_index);
 		return;
 	}
-	Peer &peer = *owner->second;
+	Peer &peer = *owner;
 	std::lock_guard lock(peer.mu);
 	if (peer.cookies.consume_reply(msg, now) != HandshakeError::ok) {
 		count(WgDrop::bad_cookie_reply);
@@ -405,12 +405,12 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 		return;
 	}
 
-	auto owner = peers_.find(entry->peer);
-	if (owner == peers_.end()) {
+	Peer *owner = live_peer(entry->peer);
+	if (!owner) {
 		count(WgDrop::unknown_index);
 		return;
 	}
-	Peer &peer = *owner->second;
+	Peer &peer = *owner;
 	std::lock_guard lock(peer.mu);
 	if (!kp.receive_window.validate(counter)) {
 		count(WgDrop::replayed_data);
@@ -438,12 +438,18 @@ void Device::receive_transport(ByteSpan msg, const AddrPort &from, Clock::time_p
 	out.packets.push_back({peer.id, std::move(plain)});
 }
 
+Peer *Device::live_peer(PeerId id) const
+{
+	auto it = peers_.find(id);
+	return it == peers_.end() ? nullptr : it->second.get();
+}
+
 Peer *Device::peer_at(PeerId id)
 {
-	if (auto it = peers_.find(id); it != peers_.end())
-		return it->second.get();
-	count(WgDrop::unknown_peer_id);
-	return nullptr;
+	Peer *p = live_peer(id);
+	if (!p)
+		count(WgDrop::unknown_peer_id);
+	return p;
 }
 
 void Device::send(PeerId id, ByteSpan packet, Clock::time_point now, Output &out)
@@ -847,10 +853,10 @@ PeerStatus Device::status(PeerId id)
 {
 	PeerStatus s;
 	std::shared_lock peers_lock(peers_mu_);
-	auto it = peers_.find(id);
-	if (it == peers_.end())
+	Peer *found = live_peer(id);
+	if (!found)
 		return s;
-	Peer &peer = *it->second;
+	Peer &peer = *found;
 	std::lock_guard lock(peer.mu);
 	s.public_key = peer.public_key;
 	s.endpoint = peer.endpoint;

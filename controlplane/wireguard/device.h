@@ -254,7 +254,9 @@ private:
 	void timers_handshake_complete(Peer &peer);
 	void timers_session_derived(Peer &peer, Clock::time_point now);
 
-	// With peers_mu_ held. The peer, or null (counted as unknown_peer_id).
+	// With peers_mu_ held: the live peer of id, or null; peer_at() also
+	// counts a miss as unknown_peer_id.
+	Peer *live_peer(PeerId id) const;
 	Peer *peer_at(PeerId id);
 	std::optional<PeerId> find_locked(const PublicKey &key) const;
 
