@@ -446,9 +446,21 @@ void Engine::drop_peer(uint32_t slot)
 	device_->remove_peer(id, out);
 	deliver(out);
 	link_->remove_peer(id);
-	tables_.allowed_ips().remove_value(slot);
 	info_[slot].reset();
-	slots_.release(slot);
+	if (tables_.allowed_ips().remove_value(slot) == PrefixResult::ok)
+		slots_.release(slot);
+	else
+		stranded_.push_back(slot);
+}
+
+void Engine::retry_stranded()
+{
+	std::erase_if(stranded_, [this](uint32_t slot) {
+		if (tables_.allowed_ips().remove_value(slot) != PrefixResult::ok)
+			return false;
+		slots_.release(slot);
+		return true;
+	});
 }
 
 bool Engine::names_live_peer(uint32_t slot, uint16_t gen) const
@@ -472,6 +484,7 @@ std::pair<int, std::string> Engine::add_peer(const wireguard::PeerConfig &pc, co
 	auto fail = [](int status, const std::string &why) {
 		return std::pair{status, ordered_json{{"error", why}}.dump()};
 	};
+	retry_stranded();
 	std::optional<uint32_t> slot = slots_.acquire(kSlotPatience);
 	if (!slot) {
 		if (slots_.quarantined() > 0)
@@ -483,7 +496,7 @@ std::pair<int, std::string> Engine::add_peer(const wireguard::PeerConfig &pc, co
 	}
 	auto added = device_->add_peer(pc, now);
 	if (!added) {
-		slots_.release(*slot);
+		slots_.give_back(*slot);
 		return fail(400, added.error);
 	}
 	info_[*slot] = PeerInfo{*added.value, {}, false};
@@ -607,7 +620,8 @@ std::string Engine::status_json() const
 	j["handshake_pool"] = pool;
 	j["under_load"] = device_->under_load_at(Clock::now());
 	j["keypairs_published"] = link_->published();
-	j["peer_slots"] = {{"capacity", slots_.capacity()}, {"held", slots_.held()}, {"quarantined", slots_.quarantined()}};
+	j["peer_slots"] = {{"capacity", slots_.capacity()}, {"held", slots_.held()}, {"quarantined", slots_.quarantined()},
+			   {"stranded", stranded_.size()}};
 	return j.dump();
 }
 

@@ -132,8 +132,12 @@ private:
 	std::pair<int, std::string> add_peer(const wireguard::PeerConfig &pc, const std::vector<config::Prefix> &allowed,
 					     wireguard::Clock::time_point now);
 	// The peer in slot gone from the Device, the link and the allowed IPs;
-	// the slot back to slots_.
+	// the slot back to slots_. When the allowed-IPs table cannot drop its
+	// prefixes (no memory for the IPv6 copy), they still name the slot, so
+	// it is stranded instead (its traffic dies as removed_peer: the slot's
+	// generation moved on) and released by a later retry_stranded().
 	void drop_peer(uint32_t slot);
+	void retry_stranded();
 	// The slot's peer is live and the packet was made under its generation.
 	bool names_live_peer(uint32_t slot, uint16_t gen) const;
 
@@ -149,6 +153,7 @@ private:
 	std::unique_ptr<wireguard::DataLink> link_;
 	std::vector<std::optional<PeerInfo>> info_;  // by slot; empty while free
 	SlotPool slots_;
+	std::vector<uint32_t> stranded_;  // dropped slots whose allowed IPs are still in the table
 	int64_t link_interval_ = 0;
 	int64_t next_link_ = 0;
 	std::vector<uint64_t> drops_ = std::vector<uint64_t>(static_cast<size_t>(EngineDrop::count));

@@ -36,6 +36,12 @@ std::optional<uint32_t> SlotPool::acquire(std::chrono::nanoseconds patience)
 	return slot;
 }
 
+void SlotPool::give_back(uint32_t slot)
+{
+	free_.insert(slot);
+	held_--;
+}
+
 void SlotPool::release(uint32_t slot)
 {
 	quarantine_.push_back({slot, qsbr_.start()});

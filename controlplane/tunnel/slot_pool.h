@@ -37,6 +37,9 @@ public:
 	std::optional<uint32_t> acquire(std::chrono::nanoseconds patience = {});
 	// After every reference the workers could take to it is unlinked.
 	void release(uint32_t slot);
+	// A slot acquired and never published (its add refused before the
+	// workers could see it): free at once, with no grace period.
+	void give_back(uint32_t slot);
 
 	uint32_t capacity() const { return capacity_; }
 	uint32_t held() const { return held_; }

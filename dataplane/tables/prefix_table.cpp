@@ -136,16 +136,13 @@ PrefixResult PrefixTable::remove(const Prefix &prefix)
 	return commit({}, {{prefix, 0, it->second}});
 }
 
-size_t PrefixTable::remove_value(uint32_t value)
+PrefixResult PrefixTable::remove_value(uint32_t value)
 {
 	std::vector<Change> deletes;
 	for (const auto &[prefix, v] : rules_)
 		if (v == value)
 			deletes.push_back({prefix, 0, v});
-	size_t n = deletes.size();
-	// Deletes only: nothing to run out of but the IPv6 copy's memory, and
-	// then the old copy stays, so report nothing removed.
-	return commit({}, std::move(deletes)) == PrefixResult::ok ? n : 0;
+	return commit({}, std::move(deletes));
 }
 
 PrefixResult PrefixTable::replace_value(uint32_t value, std::span<const Prefix> prefixes)

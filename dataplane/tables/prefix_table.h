@@ -116,8 +116,9 @@ public:
 	// IPv6 rebuild. add replaces the value of an installed prefix.
 	PrefixResult add(const Prefix &prefix, uint32_t value);
 	PrefixResult remove(const Prefix &prefix);
-	// Every prefix of one value (a peer removed); returns how many.
-	size_t remove_value(uint32_t value);
+	// Every prefix of one value (a peer removed). Deletes only, so the one
+	// refusal is no_memory (the IPv6 copy), and then none is removed.
+	PrefixResult remove_value(uint32_t value);
 	// The prefixes of one value become exactly these (wg's allowed-ips);
 	// a prefix held by another value moves to this one.
 	PrefixResult replace_value(uint32_t value, std::span<const Prefix> prefixes);

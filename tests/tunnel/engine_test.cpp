@@ -160,7 +160,7 @@ protected:
 
 TEST_F(EngineSlotsTest, PeersFillTheLowestSlotsAndAFullTableSaysWhichKey)
 {
-	EXPECT_EQ(peer_slots(), (nlohmann::json{{"capacity", kMaxPeers}, {"held", 1}, {"quarantined", 0}}));
+	EXPECT_EQ(peer_slots(), (nlohmann::json{{"capacity", kMaxPeers}, {"held", 1}, {"quarantined", 0}, {"stranded", 0}}));
 	for (unsigned n = 1; n < kMaxPeers; n++) {
 		EXPECT_EQ(add(n).first, 200) << n;
 		EXPECT_EQ(route_of(n), n) << "slot " << n;
@@ -191,7 +191,22 @@ TEST_F(EngineSlotsTest, ARemovedPeersSlotWaitsForTheWorkersThenGoesToTheNextPeer
 	EXPECT_EQ(route_of(10), 2u) << "the freed slot, the lowest";
 	EXPECT_EQ(route_of(2), PrefixTable::kNoMatch);
 	EXPECT_NE(tables_->peers()[2].generation.load(), gen_before);
-	EXPECT_EQ(peer_slots(), (nlohmann::json{{"capacity", kMaxPeers}, {"held", kMaxPeers}, {"quarantined", 0}}));
+	EXPECT_EQ(peer_slots(), (nlohmann::json{{"capacity", kMaxPeers}, {"held", kMaxPeers}, {"quarantined", 0}, {"stranded", 0}}));
+}
+
+TEST_F(EngineSlotsTest, AnAddTheDeviceRefusesLeavesItsSlotFreeNotQuarantined)
+{
+	for (unsigned n = 1; n < kMaxPeers - 1; n++)
+		ASSERT_EQ(add(n).first, 200);
+	api::WgPeerChange own;
+	own.public_key = nlohmann::json::parse(engine_->status_json())["public_key"].get<std::string>();
+	own.allowed_ips = std::vector<std::string>{"10.99.0.200/32"};
+	auto [status, body] = engine_->set_peer(own, 0);
+	EXPECT_EQ(status, 400) << body;
+	EXPECT_EQ(peer_slots()["quarantined"], 0) << "no worker ever saw the slot";
+	auto [last, why] = add(kMaxPeers - 1);
+	EXPECT_EQ(last, 200) << "the last slot, with the worker not yet quiescent: " << why;
+	EXPECT_EQ(route_of(kMaxPeers - 1), kMaxPeers - 1);
 }
 
 TEST_F(EngineSlotsTest, APuntForASlotsLastPeerIsDroppedNotGivenToItsNewOne)
@@ -231,7 +246,7 @@ TEST_F(EngineSlotsTest, FiftyAddAndRemoveCyclesAtFourSlotsLoseNothing)
 		}
 		workers_quiescent();
 	}
-	EXPECT_EQ(peer_slots(), (nlohmann::json{{"capacity", kMaxPeers}, {"held", 1}, {"quarantined", 3}}))
+	EXPECT_EQ(peer_slots(), (nlohmann::json{{"capacity", kMaxPeers}, {"held", 1}, {"quarantined", 3}, {"stranded", 0}}))
 		<< "released slots are counted until the next add looks";
 	ASSERT_EQ(add(999).first, 200);
 	EXPECT_EQ(route_of(999), 1u);

@@ -50,6 +50,20 @@ TEST(SlotPool, AReleasedSlotWaitsForEveryWorkerToPassAQuiescentState)
 	qsbr.unregister_worker(1);
 }
 
+TEST(SlotPool, ASlotGivenBackUnpublishedIsFreeAtOnce)
+{
+	Qsbr qsbr(1);
+	qsbr.register_worker(0);  // never quiescent: a release would wait for it
+	SlotPool pool(2, qsbr);
+	ASSERT_EQ(pool.acquire(), 0u);
+	ASSERT_EQ(pool.acquire(), 1u);
+	pool.give_back(0);
+	EXPECT_EQ(pool.quarantined(), 0u);
+	EXPECT_EQ(pool.held(), 1u);
+	EXPECT_EQ(pool.acquire(), 0u);
+	qsbr.unregister_worker(0);
+}
+
 TEST(SlotPool, AQuiescentStateBeforeTheReleaseDoesNotCount)
 {
 	Qsbr qsbr(1);

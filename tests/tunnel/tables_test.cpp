@@ -121,9 +121,10 @@ TEST_F(TablesTest, MorePeersThanTheSizesAreRefusedByName)
 }
 
 // wg set peer adds peers and their host addresses at run time: every slot
-// the tables are sized for takes a /32 and a /128 of its own, in unrelated
-// /24s (the IPv6 worst case, 13 tbl8 groups each), beyond the two
-// configured peers' prefixes.
+// the tables are sized for takes a /32 and a /128 of its own, beyond the
+// two configured peers' prefixes. The /32s are in unrelated /24s (IPv4's
+// worst case, a tbl8 group each); the /128s share 2001:d00::/24 (IPv6's
+// worst case, unrelated /24s, is not covered here yet).
 TEST_F(TablesTest, EverySlotTakesAHostPrefixOfEachFamilyAtRunTime)
 {
 	TableSizes sizes;
