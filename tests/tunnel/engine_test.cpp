@@ -3,7 +3,8 @@
 // waits out the workers' grace period (503) and a full table says so
 // (507), a reused slot routes only its new peer's allowed IPs, and a punt
 // made for a slot's last peer is dropped as removed_peer, whatever peer
-// holds the slot now.
+// holds the slot now; a slot whose allowed IPs cannot leave the table is
+// held back (stranded) until a later add manages to drop them.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "controlplane/tunnel/engine.h"
 #include "controlplane/tunnel/tables.h"
 #include "tests/dataplane/wg_packets.h"
+#include "tests/dpdk/heap_ballast.h"
 #include "tests/dpdk/ring_port.h"
 
 namespace wayport::tunnel {
@@ -81,6 +83,14 @@ AddrPort peer_ip(unsigned n)
 	return ip4(10, 99, static_cast<uint8_t>(1 + n / 250), static_cast<uint8_t>(1 + n % 250));
 }
 
+// Peer n's IPv6 allowed IP, a /128 in fd99::/64.
+AddrPort peer_ip6(unsigned n)
+{
+	AddrPort a;
+	a.ip = {0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+	return a;
+}
+
 class EngineSlotsTest : public testing::Test {
 protected:
 	void SetUp() override
@@ -125,6 +135,14 @@ protected:
 		c.allowed_ips = std::vector<std::string>{peer_ip(n).ip_string() + "/32"};
 		return engine_->set_peer(c, 0);
 	}
+	// Peer n with an IPv6 allowed IP too: its removal rebuilds the IPv6 copy.
+	int add_dual(unsigned n)
+	{
+		api::WgPeerChange c;
+		c.public_key = peer_key(n);
+		c.allowed_ips = std::vector<std::string>{peer_ip(n).ip_string() + "/32", peer_ip6(n).ip_string() + "/128"};
+		return engine_->set_peer(c, 0).first;
+	}
 	int remove(unsigned n)
 	{
 		api::WgPeerChange c;
@@ -136,6 +154,7 @@ protected:
 	void workers_quiescent() { qsbr_.quiescent(0); }
 
 	uint32_t route_of(unsigned n) { return tables_->allowed_ips().lookup4(peer_ip(n).ip4()); }
+	uint32_t route6_of(unsigned n) { return tables_->allowed_ips().lookup6(peer_ip6(n).ip.data()); }
 	nlohmann::json peer_slots() { return nlohmann::json::parse(engine_->status_json())["peer_slots"]; }
 
 	// A wg_staged punt for slot, made under generation gen.
@@ -233,6 +252,39 @@ TEST_F(EngineSlotsTest, APuntForASlotsLastPeerIsDroppedNotGivenToItsNewOne)
 	punt_staged(1, tables_->peers()[1].generation.load());
 	EXPECT_EQ(engine_->drops(EngineDrop::removed_peer), 2u);
 	EXPECT_EQ(tables_->peers()[1].staged_in_flight.load(), 0);
+}
+
+// A removal that leaves IPv6 prefixes builds a new IPv6 copy (64 MiB); with
+// no room for it the removed peer's prefixes stay, so its slot must not go
+// to the next peer (its traffic would reach that peer) until they are gone.
+TEST_F(EngineSlotsTest, ASlotWhosePrefixesCannotLeaveIsStrandedUntilARetryDropsThem)
+{
+	ASSERT_EQ(add_dual(1), 200);
+	ASSERT_EQ(add_dual(2), 200);
+	workers_quiescent();
+	tables_->reclaimer().poll();  // the copies the adds replaced are freed
+	{
+		test::HeapBallast full(64u << 20);
+		EXPECT_EQ(remove(2), 200) << "the peer and its keypairs are gone";
+		EXPECT_EQ(peer_slots()["stranded"], 1);
+		EXPECT_EQ(route6_of(2), 2u) << "the table still names slot 2";
+		EXPECT_EQ(tables_->peers()[2].generation.load() % 2, 0) << "so its packets die as removed_peer";
+
+		workers_quiescent();
+		ASSERT_EQ(add(3).first, 200);
+		EXPECT_EQ(route_of(3), 3u) << "not the stranded slot 2";
+		EXPECT_EQ(peer_slots()["stranded"], 1) << "the add's retry could not build the copy either";
+	}
+	auto [status, body] = add(4);
+	EXPECT_EQ(status, 503) << "the retry released slot 2, which now waits for the workers: " << body;
+	EXPECT_EQ(peer_slots()["stranded"], 0);
+	EXPECT_EQ(route6_of(2), PrefixTable::kNoMatch);
+	EXPECT_EQ(route6_of(1), 1u) << "the copy keeps the other peer's prefix";
+
+	workers_quiescent();
+	ASSERT_EQ(add(4).first, 200);
+	EXPECT_EQ(route_of(4), 2u);
+	EXPECT_EQ(peer_slots(), (nlohmann::json{{"capacity", kMaxPeers}, {"held", kMaxPeers}, {"quarantined", 0}, {"stranded", 0}}));
 }
 
 TEST_F(EngineSlotsTest, FiftyAddAndRemoveCyclesAtFourSlotsLoseNothing)
