@@ -18,6 +18,7 @@ const char *to_string(Stage s)
 	case Stage::wg_handshake: return "wg_handshake";
 	case Stage::wg_output: return "wg_output";
 	case Stage::ip_out: return "ip_out";
+	case Stage::nat_in: return "nat_in";
 	case Stage::count: break;
 	}
 	return "unknown";

@@ -33,6 +33,7 @@ enum class Stage : uint8_t {
 	wg_handshake,  // a WireGuard handshake message to the listen port: the handshake ring
 	wg_output,     // an IP packet to be routed, perhaps into the tunnel; or one handed back to be sealed
 	ip_out,        // an IP packet with no link-layer header, to be routed out of a port
+	nat_in,        // a packet to a SNAT address on the exit port, handed to its external port's owner
 	count
 };
 

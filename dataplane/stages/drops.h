@@ -80,6 +80,26 @@ enum class IpOutDrop : uint8_t {
 
 const char *to_string(IpOutDrop r);
 
+// nat (nat_out and nat_in): a packet through the exit that is not
+// translated. The first six are the session table's nat::NatDrop, in its
+// order (nat.cpp checks).
+enum class NatStageDrop : uint8_t {
+	session_limit,       // exit.max_sessions reached
+	peer_session_limit,  // exit.max_sessions_per_peer reached for the peer
+	ports_exhausted,     // no free external port (ICMP identifier) of the family and protocol
+	no_session,          // outbound that opens nothing: a TCP RST or an echo reply with no session
+	no_mapping,          // inbound to an external port no mapping holds
+	filtered,            // inbound the filtering mode refuses (exit.filtering), or TCP that is no SYN
+	not_exit_peer,       // the sending peer is not in exit.allow
+	no_snat_address,     // the exit has no SNAT address of the packet's family
+	untranslatable,      // a fragment, an extension header, a protocol or ICMP type the NAT does not take, or truncated
+	bad_icmp_checksum,   // an ICMP error whose checksum, or its quoted IPv4 header's, fails (RFC 5508 REQ-3)
+	unknown_flow,        // an ICMP error quoting no live session
+	count
+};
+
+const char *to_string(NatStageDrop r);
+
 // The worker's last step: what the NIC or the control thread refused.
 enum class OutputDrop : uint8_t {
 	ring_full,   // the punt ring to the control thread is full

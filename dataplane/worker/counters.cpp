@@ -24,6 +24,7 @@ const char *to_string(CountedStage s)
 	case CountedStage::wg_input: return "wg_input";
 	case CountedStage::wg_output: return "wg_output";
 	case CountedStage::ip_out: return "ip_out";
+	case CountedStage::nat: return "nat";
 	case CountedStage::output: return "output";
 	case CountedStage::count: break;
 	}
@@ -64,6 +65,9 @@ DropName drop_name(size_t index)
 	if (index < kIpOutDrops)
 		return {to_string(CountedStage::ip_out), to_string(static_cast<IpOutDrop>(index))};
 	index -= kIpOutDrops;
+	if (index < kNatDrops)
+		return {to_string(CountedStage::nat), to_string(static_cast<NatStageDrop>(index))};
+	index -= kNatDrops;
 	if (index < kOutputDrops)
 		return {to_string(CountedStage::output), to_string(static_cast<OutputDrop>(index))};
 	return {"unknown", "unknown"};

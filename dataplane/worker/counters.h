@@ -22,9 +22,10 @@ inline constexpr size_t kRelayDrops = static_cast<size_t>(RelayDrop::count);
 inline constexpr size_t kWgInputDrops = static_cast<size_t>(WgInputDrop::count);
 inline constexpr size_t kWgOutputDrops = static_cast<size_t>(WgOutputDrop::count);
 inline constexpr size_t kIpOutDrops = static_cast<size_t>(IpOutDrop::count);
+inline constexpr size_t kNatDrops = static_cast<size_t>(NatStageDrop::count);
 inline constexpr size_t kOutputDrops = static_cast<size_t>(OutputDrop::count);
 inline constexpr size_t kDropCount =
-	kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + kIpOutDrops + kOutputDrops;
+	kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + kIpOutDrops + kNatDrops + kOutputDrops;
 inline constexpr size_t kPuntReasons = static_cast<size_t>(PuntReason::count);
 
 constexpr size_t drop_index(ClassifyDrop r) { return static_cast<size_t>(r); }
@@ -38,20 +39,25 @@ constexpr size_t drop_index(IpOutDrop r)
 {
 	return kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + static_cast<size_t>(r);
 }
-constexpr size_t drop_index(OutputDrop r)
+constexpr size_t drop_index(NatStageDrop r)
 {
 	return kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + kIpOutDrops + static_cast<size_t>(r);
 }
+constexpr size_t drop_index(OutputDrop r)
+{
+	return kClassifyDrops + kRelayDrops + kWgInputDrops + kWgOutputDrops + kIpOutDrops + kNatDrops +
+	       static_cast<size_t>(r);
+}
 
 struct DropName {
-	const char *stage;   // classify, relay, wg_input, wg_output, ip_out, output
+	const char *stage;   // classify, relay, wg_input, wg_output, ip_out, nat, output
 	const char *reason;  // unique over all stages
 };
 
 DropName drop_name(size_t index);
 
 // The stages whose input is counted, in graph order.
-enum class CountedStage : uint8_t { classify, relay, wg_input, wg_output, ip_out, output, count };
+enum class CountedStage : uint8_t { classify, relay, wg_input, wg_output, ip_out, nat, output, count };
 inline constexpr size_t kCountedStages = static_cast<size_t>(CountedStage::count);
 const char *to_string(CountedStage s);
 

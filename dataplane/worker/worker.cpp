@@ -164,6 +164,7 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 		case Stage::drop:
 		case Stage::tx:
 		case Stage::ip_out:
+		case Stage::nat_in:
 		case Stage::count:
 			output_.drop(m, static_cast<ClassifyDrop>(pm.reason));
 			break;
