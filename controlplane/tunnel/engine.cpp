@@ -446,6 +446,7 @@ void Engine::drop_peer(uint32_t slot)
 	device_->remove_peer(id, out);
 	deliver(out);
 	link_->remove_peer(id);
+	tables_.clear_exit_peer(slot);
 	info_[slot].reset();
 	if (tables_.allowed_ips().remove_value(slot) == PrefixResult::ok)
 		slots_.release(slot);
@@ -504,6 +505,7 @@ std::pair<int, std::string> Engine::add_peer(const wireguard::PeerConfig &pc, co
 		drop_peer(*slot);
 		return fail(507, "no data-plane slot for the peer");
 	}
+	tables_.set_exit_peer(*slot, pc.public_key);
 	if (std::string why = set_allowed_ips(*slot, allowed); !why.empty()) {
 		drop_peer(*slot);
 		return fail(507, "allowed_ips: " + why);

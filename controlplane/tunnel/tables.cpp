@@ -148,7 +148,120 @@ bool Tables::build(const config::Config &cfg, const std::vector<Port> &ports, un
 	shared_.ip_out = &ip_out_;
 	shared_.listen_port = wg.listen_port;
 	shared_.workers = workers;
+	if (cfg.exit && !make_exit(cfg, ports, workers, sizes.max_peers, error))
+		return false;
+	for (uint32_t slot = 0; slot < peer_count_ && nat_; slot++)
+		set_exit_peer(slot, wg.peers[slot].public_key);
 	return make_rings(workers, sizes, error);
+}
+
+namespace {
+
+// Whole seconds and the rest apart, so no product overflows; a timeout
+// beyond the TSC's range (centuries) is forever.
+uint64_t to_tsc(Duration d)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+	const uint64_t seconds = static_cast<uint64_t>(d / kSecond), rest = static_cast<uint64_t>(d % kSecond);
+	if (seconds > UINT64_MAX / 2 / hz)
+		return UINT64_MAX / 2;
+	return seconds * hz + rest * hz / kSecond;
+}
+
+// RFC 5382 REQ-4's 6 s for an inbound SYN waiting for its answer, and RFC
+// 6888 REQ-8's 2 min for which a freed mapping's port is kept for its
+// inside endpoint alone.
+constexpr Duration kIncomingSynTimeout = 6 * kSecond;
+constexpr Duration kMappingLinger = 2 * kMinute;
+
+// The MSS that fits the tunnel: its MTU less the IP and TCP headers.
+uint16_t mss_for(uint32_t mtu, uint32_t ip_header)
+{
+	return static_cast<uint16_t>(mtu > ip_header + 20 ? mtu - ip_header - 20 : 0);
+}
+
+} // namespace
+
+bool Tables::make_exit(const config::Config &cfg, const std::vector<Port> &ports, unsigned workers,
+		       uint32_t max_peers, std::string &error)
+{
+	const config::Exit &x = *cfg.exit;
+	nat_ = std::make_unique<nat::NatShared>(x.port_min, x.port_max, x.max_sessions);
+	// The node's own UDP listeners answer on the port's addresses, which a
+	// SNAT address may be.
+	nat_->reserve(nat::NatProto::udp, cfg.wireguard->listen_port);
+	if (cfg.relay)
+		nat_->reserve(nat::NatProto::udp, cfg.relay->port);
+
+	nat::SessionTableConfig table;
+	// Peers are spread over the workers by slot, so each worker holds its
+	// share of exit.max_sessions.
+	table.capacity = std::max<uint32_t>(8, (x.max_sessions + workers - 1) / workers);
+	table.max_per_peer = x.max_sessions_per_peer;
+	table.peers = max_peers;
+	table.filtering = x.filtering == config::Filtering::endpoint_independent ? nat::Filtering::endpoint_independent
+			  : x.filtering == config::Filtering::address_dependent ? nat::Filtering::address_dependent
+										 : nat::Filtering::address_and_port_dependent;
+	table.timeouts.udp = to_tsc(x.udp_timeout);
+	table.timeouts.tcp_established = to_tsc(x.tcp_established_timeout);
+	table.timeouts.tcp_transitory = to_tsc(x.tcp_transitory_timeout);
+	table.timeouts.tcp_incoming_syn = to_tsc(kIncomingSynTimeout);
+	table.timeouts.icmp = to_tsc(x.icmp_timeout);
+	table.timeouts.mapping_linger = to_tsc(kMappingLinger);
+	for (unsigned w = 0; w < workers; w++) {
+		table.worker = static_cast<uint8_t>(w);
+		auto t = nat::SessionTable::create(table, *nat_, error);
+		if (!t) {
+			error = "exit.max_sessions: worker " + std::to_string(w) + "'s share, " +
+				std::to_string(table.capacity) + " sessions: " + error + "; give EAL more memory with -m "
+				"or lower exit.max_sessions";
+			return false;
+		}
+		nat_stage_.tables.push_back(t.get());
+		sessions_.push_back(std::move(t));
+	}
+
+	exit_slots_ = max_peers;
+	exit_allowed_ = std::make_unique<std::atomic<uint8_t>[]>(max_peers);
+	for (uint32_t i = 0; i < max_peers; i++)
+		exit_allowed_[i].store(0, std::memory_order_relaxed);
+	exit_any_ = x.allow_any;
+	exit_allow_ = x.allow;
+
+	nat_stage_.nat = nat_.get();
+	for (size_t i = 0; i < cfg.ports.size() && i < ports.size(); i++)
+		if (cfg.ports[i].name == x.port)
+			nat_stage_.exit_port = ports[i].port_id;
+	nat_stage_.peers = max_peers;
+	if ((nat_stage_.has_snat4 = x.snat4.has_value()))
+		nat_stage_.snat4 = ip_only(*x.snat4);
+	if ((nat_stage_.has_snat6 = x.snat6.has_value()))
+		nat_stage_.snat6 = ip_only(*x.snat6);
+	nat_stage_.mss4 = mss_for(cfg.wireguard->mtu, 20);
+	nat_stage_.mss6 = mss_for(cfg.wireguard->mtu, 40);
+	nat_stage_.exit_allowed = exit_allowed_.get();
+	ip_out_.exit_port = nat_stage_.exit_port;
+	shared_.nat = &nat_stage_;
+	return true;
+}
+
+void Tables::set_exit_peer(uint32_t slot, const wireguard::PublicKey &key)
+{
+	if (!nat_ || slot >= exit_slots_)
+		return;
+	const bool allowed = exit_any_ || std::find(exit_allow_.begin(), exit_allow_.end(), key) != exit_allow_.end();
+	exit_allowed_[slot].store(allowed ? 1 : 0, std::memory_order_release);
+}
+
+void Tables::clear_exit_peer(uint32_t slot)
+{
+	if (nat_ && slot < exit_slots_)
+		exit_allowed_[slot].store(0, std::memory_order_release);
+}
+
+bool Tables::exit_peer(uint32_t slot) const
+{
+	return nat_ && slot < exit_slots_ && exit_allowed_[slot].load(std::memory_order_relaxed);
 }
 
 bool Tables::make_rings(unsigned workers, const TableSizes &sizes, std::string &error)

@@ -15,11 +15,14 @@
 
 #include <rte_ring.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
+#include "dataplane/nat/session_table.h"
+#include "dataplane/stages/nat.h"
 #include "dataplane/tables/fib.h"
 #include "dataplane/tables/neighbour_index.h"
 #include "dataplane/tables/prefix_table.h"
@@ -70,11 +73,21 @@ public:
 	Qsbr &qsbr() { return qsbr_; }
 	uint32_t peer_count() const { return peer_count_; }
 
+	// The exit (exit:), or nothing without one. A peer's flag is set by
+	// its key (exit.allow) before its allowed IPs are published, and
+	// cleared when it goes: the control thread's.
+	bool has_exit() const { return nat_ != nullptr; }
+	void set_exit_peer(uint32_t slot, const wireguard::PublicKey &key);
+	void clear_exit_peer(uint32_t slot);
+	bool exit_peer(uint32_t slot) const;
+
 private:
 	explicit Tables(Qsbr &qsbr) : qsbr_(qsbr), reclaimer_(qsbr) {}
 	bool build(const config::Config &cfg, const std::vector<Port> &ports, unsigned workers, Qsbr &qsbr,
 		   const NeighbourSlots &slots, const TableSizes &sizes, std::string &error);
 	bool make_rings(unsigned workers, const TableSizes &sizes, std::string &error);
+	bool make_exit(const config::Config &cfg, const std::vector<Port> &ports, unsigned workers,
+		       uint32_t max_peers, std::string &error);
 
 	Qsbr &qsbr_;
 	Reclaimer reclaimer_;
@@ -90,6 +103,17 @@ private:
 	WgOutputShared output_;
 	IpOutShared ip_out_;
 	WireGuardShared shared_;
+
+	// The exit's, when there is one: the ports and the session cap every
+	// worker shares, each worker's session table (only that worker touches
+	// it), and by peer slot whether the peer may use the exit.
+	std::unique_ptr<nat::NatShared> nat_;
+	std::vector<std::unique_ptr<nat::SessionTable>> sessions_;
+	std::unique_ptr<std::atomic<uint8_t>[]> exit_allowed_;
+	uint32_t exit_slots_ = 0;
+	bool exit_any_ = false;
+	std::vector<wireguard::PublicKey> exit_allow_;
+	NatStageShared nat_stage_;
 };
 
 } // namespace wayport::tunnel

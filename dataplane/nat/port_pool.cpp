@@ -51,6 +51,15 @@ void PortPool::give_back(uint16_t port)
 	in_use_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+void PortPool::reserve(uint16_t port)
+{
+	if (port < lo_ || port > hi_)
+		return;
+	const uint64_t bit = 1ull << (port % 64);
+	if (!(taken_[port / 64].fetch_or(bit, std::memory_order_relaxed) & bit))
+		in_use_.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::optional<uint16_t> PortPool::search(uint32_t first, uint32_t last, uint64_t mask, uint8_t worker, uint32_t seed)
 {
 	const size_t fw = first / 64, n = last / 64 - fw + 1;

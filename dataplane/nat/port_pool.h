@@ -41,6 +41,9 @@ public:
 	// none when the range is exhausted. seed picks where the search starts.
 	std::optional<uint16_t> take(uint16_t wanted, uint8_t worker, uint32_t seed);
 	void give_back(uint16_t port);
+	// Before the workers start: port is never handed out (the node's own
+	// listeners on the SNAT address). Its owner stays kNoOwner.
+	void reserve(uint16_t port);
 
 	uint8_t owner(uint16_t port) const { return owners_[port].load(std::memory_order_acquire); }
 	uint32_t size() const { return uint32_t(hi_) - lo_ + 1; }

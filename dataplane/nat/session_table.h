@@ -89,6 +89,13 @@ public:
 	NatShared(uint16_t lo, uint16_t hi, uint32_t max_sessions);
 
 	PortPool &pool(bool v4, NatProto p) { return *pools_[v4 ? 0 : 1][static_cast<size_t>(p)]; }
+	// Before the workers start: port of protocol p is never handed out,
+	// in either family (PortPool::reserve).
+	void reserve(NatProto p, uint16_t port)
+	{
+		pool(true, p).reserve(port);
+		pool(false, p).reserve(port);
+	}
 	uint32_t max_sessions() const { return max_sessions_; }
 	uint32_t sessions() const { return sessions_.load(std::memory_order_relaxed); }
 

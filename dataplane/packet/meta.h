@@ -46,6 +46,7 @@ inline constexpr uint8_t to_node = 1 << 0;    // destination is one of the ingre
 inline constexpr uint8_t multicast = 1 << 1;  // IPv6 multicast destination
 inline constexpr uint8_t injected = 1 << 2;   // came back from the control thread (inject ring)
 inline constexpr uint8_t fragment = 1 << 3;   // an IP fragment forwarded as it is: no L4 header parsed
+inline constexpr uint8_t translated = 1 << 4; // nat_out rewrote it: its hop is counted, it goes to no NAT again
 } // namespace meta_flags
 
 struct PacketMeta {

@@ -265,6 +265,39 @@ Stage forward_or_drop(const rte_ether_hdr *eth, const Destinations &d, PacketMet
 	return pm.next = Stage::wg_output;
 }
 
+// ICMP that answers a flow (echo reply) or reports on one (errors):
+// what nat_in translates. Queries to a SNAT address stay the node's.
+bool icmp_for_nat(const PacketMeta &pm)
+{
+	if (pm.l3 == L3::ipv4 && pm.proto == IPPROTO_ICMP)
+		return pm.icmp_type == RTE_IP_ICMP_ECHO_REPLY || pm.icmp_type == 3 || pm.icmp_type == 4 ||
+		       pm.icmp_type == 5 || pm.icmp_type == 11 || pm.icmp_type == 12;
+	if (pm.l3 == L3::ipv6 && pm.proto == IPPROTO_ICMPV6)
+		return (pm.icmp_type >= 1 && pm.icmp_type <= 4) || pm.icmp_type == kIcmpv6EchoReply;
+	return false;
+}
+
+bool to_snat(const uint8_t *data, const PacketMeta &pm, const PortAddrs &snat)
+{
+	const uint8_t *l3 = data + pm.l3_offset;
+	if (pm.l3 == L3::ipv4)
+		return snat.has_ipv4 && std::memcmp(l3 + offsetof(rte_ipv4_hdr, dst_addr), snat.ipv4, 4) == 0;
+	return snat.has_ipv6 && std::memcmp(l3 + offsetof(rte_ipv6_hdr, dst_addr), snat.ipv6, 16) == 0;
+}
+
+// After the IP parse: what no node stage took, arriving on the exit port
+// for a SNAT address, is nat_in's; the rest is forwarded or dropped.
+Stage nat_forward_or_drop(const uint8_t *data, const Destinations &d, PacketMeta &pm, Stage s)
+{
+	if (pm.ingress_port == d.exit_port && to_snat(data, pm, d.snat) &&
+	    ((s == Stage::drop && pm.reason == static_cast<uint8_t>(ClassifyDrop::not_for_us)) ||
+	     (s == Stage::control && icmp_for_nat(pm)))) {
+		pm.reason = 0;
+		return pm.next = Stage::nat_in;
+	}
+	return s == Stage::drop ? forward_or_drop(reinterpret_cast<const rte_ether_hdr *>(data), d, pm) : s;
+}
+
 } // namespace
 
 [[gnu::flatten]] Stage classify_inner(const uint8_t *data, uint32_t len, const PortAddrs &ours, PacketMeta &pm)
@@ -305,10 +338,10 @@ Stage forward_or_drop(const rte_ether_hdr *eth, const Destinations &d, PacketMet
 	switch (rte_be_to_cpu_16(eth->ether_type)) {
 	case RTE_ETHER_TYPE_IPV4:
 		s = classify_ipv4(data, len, ours, listen, pm);
-		return s == Stage::drop ? forward_or_drop(eth, d, pm) : s;
+		return nat_forward_or_drop(data, d, pm, s);
 	case RTE_ETHER_TYPE_IPV6:
 		s = classify_ipv6(data, len, ours, listen, pm);
-		return s == Stage::drop ? forward_or_drop(eth, d, pm) : s;
+		return nat_forward_or_drop(data, d, pm, s);
 	case RTE_ETHER_TYPE_ARP:
 		pm.l3 = L3::arp;
 		return punt(pm, PuntReason::neighbour);

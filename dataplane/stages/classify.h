@@ -9,11 +9,12 @@
 //     initiation, response, cookie reply
 //     at their exact sizes                 -> wg_handshake
 //     anything else                        -> drop not_wireguard
+//   on the exit port, to a SNAT address, and none of the above: TCP, UDP,
+//   ICMP echo replies and errors (ICMP queries stay the control thread's)
+//                                          -> nat_in
 //   IPv4/IPv6 to another address, sent to the port's MAC, when the node
 //   forwards (WireGuard on); fragments too -> wg_output
 //   anything else                          -> drop, with its ClassifyDrop reason
-//
-// NAT pool addresses (nat_in) join the table when that stage exists.
 #pragma once
 
 #include <array>
@@ -35,6 +36,11 @@ struct Destinations {
 	uint16_t relay_port = 0;       // UDP port of the relay stage; 0: no relay
 	uint16_t wg_port = 0;          // WireGuard's listen port; 0: no WireGuard
 	bool forward = false;          // packets to other addresses go to wg_output (else not_for_us)
+	// The exit (NAT on): its port id, kNoPort when there is none, and its
+	// SNAT addresses (the port's own or others on its networks).
+	static constexpr uint16_t kNoPort = UINT16_MAX;
+	uint16_t exit_port = kNoPort;
+	PortAddrs snat;
 };
 
 // Parses m into pm and returns pm.next. For Stage::drop, pm.reason is a

@@ -36,18 +36,19 @@ const char *to_string(IpOutDrop r)
 
 IpOutStage::IpOutStage(const IpOutShared &shared, unsigned worker, uint16_t capacity)
 	: shared_(shared), worker_(worker), in_(capacity), hop_(capacity), local_(capacity), dst4_(capacity),
-	  at4_(capacity), dst6_(size_t{capacity} * 16), at6_(capacity), found_(capacity)
+	  at4_(capacity), dst6_(size_t{capacity} * 16), at6_(capacity), found_(capacity), to_nat_(capacity)
 {
 }
 
 void IpOutStage::finish(Output &out, WorkerCounters &c)
 {
 	c.stage(CountedStage::ip_out, n_in_);
+	n_to_nat_ = 0;
 	count_hop(out);
 	route();
 	for (uint16_t i = 0; i < n_in_; i++)
 		if (in_[i])
-			send(in_[i], hop_[i], out);
+			send(in_[i], hop_[i], local_[i], out);
 	n_in_ = 0;
 }
 
@@ -62,7 +63,7 @@ void IpOutStage::count_hop(Output &out)
 		rte_mbuf *m = in_[i];
 		uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
 		const bool v4 = is_v4(ip);
-		if (!(meta(m).flags & meta_flags::injected)) {
+		if (!(meta(m).flags & (meta_flags::injected | meta_flags::translated))) {
 			auto *h4 = reinterpret_cast<rte_ipv4_hdr *>(ip);
 			auto *h6 = reinterpret_cast<rte_ipv6_hdr *>(ip);
 			if ((v4 ? h4->time_to_live : h6->hop_limits) <= 1) {
@@ -107,7 +108,7 @@ void IpOutStage::route()
 }
 
 // Pass 3: neighbour, MAC, Ethernet header, TX.
-void IpOutStage::send(rte_mbuf *m, uint32_t hop, Output &out)
+void IpOutStage::send(rte_mbuf *m, uint32_t hop, bool local, Output &out)
 {
 	const Fib &fib = *shared_.fib;
 	if (!fib.valid(hop)) {
@@ -119,12 +120,17 @@ void IpOutStage::send(rte_mbuf *m, uint32_t hop, Output &out)
 		out.drop(m, IpOutDrop::no_route);
 		return;
 	}
+	PacketMeta &pm = meta(m);
+	if (next.port == shared_.exit_port && !local &&
+	    !(pm.flags & (meta_flags::injected | meta_flags::translated))) {
+		to_nat_[n_to_nat_++] = m;
+		return;
+	}
 	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
 	const bool v4 = is_v4(ip);
 	NeighbourKey key = next.via_gateway ? NeighbourKey::of(next.port, next.gateway)
 			   : v4		    ? NeighbourKey::v4(next.port, ip + kDst4Offset)
 					    : NeighbourKey::v6(next.port, ip + kDst6Offset);
-	PacketMeta &pm = meta(m);
 	const uint32_t slot = shared_.neighbours->find(key);
 	uint8_t mac[RTE_ETHER_ADDR_LEN];
 	if (slot == NeighbourIndex::kNone || !shared_.slots->get(slot, mac)) {

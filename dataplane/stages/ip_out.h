@@ -7,9 +7,13 @@
 //   It is routed here, and its TTL / hop limit counts the hop.
 // - admit_local(): a packet this node built (wg_output's outer UDP),
 //   whose next hop the caller looked up already. No TTL change.
+// A packet nat_out translated comes back through admit() with
+// meta_flags::translated: routed again, its hop not counted twice.
 //
 //   TTL / hop limit <= 1 (forwarded only)   -> control, PuntReason::ttl_exceeded
 //   no route (or an invalid next-hop id)    -> drop no_route
+//   forwarded out of the exit port, and neither translated nor injected
+//                                           -> to_nat (nat_out; aux still the peer slot)
 //   neighbour unknown or not resolved       -> control, PuntReason::ip_unresolved
 //   ... and it came back from the control thread already (injected)
 //                                           -> drop no_neighbour
@@ -44,6 +48,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <rte_ether.h>
@@ -66,6 +71,9 @@ struct IpOutShared {
 	const NeighbourIndex *neighbours = nullptr;
 	const NeighbourSlots *slots = nullptr;
 	const std::vector<EgressPort> *ports = nullptr;  // by DPDK port id: the source MAC
+	// The exit's port: what the tunnel sends out of it goes through the
+	// NAT first. UINT16_MAX: no exit.
+	uint16_t exit_port = UINT16_MAX;
 };
 
 class IpOutStage {
@@ -82,8 +90,11 @@ public:
 	// next_hop: the Fib id the caller looked up for m's destination.
 	void admit_local(rte_mbuf *m, uint32_t next_hop) { add(m, next_hop, true); }
 
-	// The passes over what was admitted; every packet leaves through out.
+	// The passes over what was admitted; every packet leaves through out,
+	// or through to_nat().
 	void finish(Output &out, WorkerCounters &c);
+	// What finish() kept for nat_out, valid until the next finish().
+	std::span<rte_mbuf *const> to_nat() const { return {to_nat_.data(), n_to_nat_}; }
 
 	unsigned worker() const { return worker_; }
 
@@ -103,7 +114,7 @@ private:
 	}
 	void count_hop(Output &out);
 	void route();
-	void send(rte_mbuf *m, uint32_t hop, Output &out);
+	void send(rte_mbuf *m, uint32_t hop, bool local, Output &out);
 
 	const IpOutShared &shared_;
 	unsigned worker_;
@@ -121,6 +132,8 @@ private:
 	std::vector<uint16_t> at6_;
 	std::vector<uint32_t> found_;
 	uint16_t n4_ = 0, n6_ = 0;
+	std::vector<rte_mbuf *> to_nat_;
+	uint16_t n_to_nat_ = 0;
 };
 
 } // namespace wayport

@@ -47,21 +47,15 @@ const char *to_string(NatStageDrop r)
 }
 
 NatStage::NatStage(const NatStageShared &shared, unsigned worker, uint16_t capacity)
-	: shared_(shared), worker_(worker), out_in_(capacity), in_in_(capacity), out_(capacity), in_(capacity),
-	  handoff_(capacity)
+	: shared_(shared), worker_(worker), table_(shared.tables.at(worker)), out_in_(capacity), in_in_(capacity),
+	  out_(capacity), in_(capacity), handoff_(capacity)
 {
 }
 
-std::unique_ptr<NatStage> NatStage::create(const NatStageShared &shared, unsigned worker, uint16_t capacity,
-					   std::string &error)
+void NatStage::emit_out(rte_mbuf *m)
 {
-	std::unique_ptr<NatStage> s(new NatStage(shared, worker, capacity));
-	nat::SessionTableConfig cfg = shared.table;
-	cfg.worker = static_cast<uint8_t>(worker);
-	s->table_ = nat::SessionTable::create(cfg, *shared.nat, error);
-	if (!s->table_)
-		return nullptr;
-	return s;
+	meta(m).flags |= meta_flags::translated;
+	out_[n_out_++] = m;
 }
 
 const AddrPort *NatStage::snat(bool v4) const
@@ -96,7 +90,7 @@ void NatStage::translate_out(rte_mbuf *m, uint64_t now, Output &out)
 {
 	const PacketMeta &pm = meta(m);
 	const uint32_t peer = pm.aux;
-	if (peer >= shared_.table.peers || !shared_.exit_allowed[peer].load(std::memory_order_relaxed)) {
+	if (peer >= shared_.peers || !shared_.exit_allowed[peer].load(std::memory_order_relaxed)) {
 		out.drop(m, NatStageDrop::not_exit_peer);
 		return;
 	}
@@ -131,7 +125,7 @@ void NatStage::translate_out(rte_mbuf *m, uint64_t now, Output &out)
 		external.port = v.external_port;
 		nat::rewrite_quoted(p, q, false, external);
 		nat::rewrite_source(p, *from);
-		out_[n_out_++] = m;
+		emit_out(m);
 		return;
 	}
 	if (p.icmp == nat::IcmpKind::echo_reply) {
@@ -148,7 +142,7 @@ void NatStage::translate_out(rte_mbuf *m, uint64_t now, Output &out)
 	nat::rewrite_source(p, external);
 	if (p.proto == nat::NatProto::tcp)
 		nat::clamp_mss(p, p.v4 ? shared_.mss4 : shared_.mss6);
-	out_[n_out_++] = m;
+	emit_out(m);
 }
 
 void NatStage::translate_in(rte_mbuf *m, uint64_t now, Output &out)

@@ -32,8 +32,9 @@
 //   the session table refuses (no mapping, filtered)    -> drop by NatDrop
 //   else: destination to the inside endpoint, MSS clamped on SYNs -> in
 //
-// out() goes to ip_out (routed by the FIB: the exit port's default route),
-// in() to wg_output (looked up by the inner destination). The two parse
+// out() goes to ip_out, marked meta_flags::translated (routed again by the
+// FIB: the exit port's default route), in() to wg_output (looked up by the
+// inner destination). The two parse
 // drops the stage sees most are counted apart by ParseDrop in
 // parse_drops(), which status shows beside untranslatable.
 //
@@ -45,9 +46,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <span>
-#include <string>
 #include <vector>
 
 #include <rte_mbuf.h>
@@ -63,19 +62,24 @@ namespace wayport {
 // What the NAT stages read; shared by every worker.
 struct NatStageShared {
 	nat::NatShared *nat = nullptr;
-	nat::SessionTableConfig table;       // each worker's table: worker is set per stage
+	uint16_t exit_port = UINT16_MAX;     // DPDK port id of exit.port
+	// By worker: its session table, which only that worker touches.
+	std::vector<nat::SessionTable *> tables;
+	uint32_t peers = 0;                  // peer slots: exit_allowed's length
 	bool has_snat4 = false, has_snat6 = false;
 	AddrPort snat4, snat6;               // port 0
 	uint16_t mss4 = 0, mss6 = 0;         // the tunnel MTU less IP and TCP headers
-	// By peer slot: nonzero when the peer may use the exit. table.peers long.
+	// By peer slot: nonzero when the peer may use the exit.
 	const std::atomic<uint8_t> *exit_allowed = nullptr;
 };
 
 class NatStage {
 public:
-	// Null, with error saying why, when the session table cannot be made.
-	static std::unique_ptr<NatStage> create(const NatStageShared &shared, unsigned worker, uint16_t capacity,
-						std::string &error);
+	// capacity: the most packets admitted each way between two finish()
+	// calls. shared.tables[worker] is this stage's.
+	NatStage(const NatStageShared &shared, unsigned worker, uint16_t capacity);
+	NatStage(const NatStage &) = delete;
+	NatStage &operator=(const NatStage &) = delete;
 
 	void admit_out(rte_mbuf *m) { out_in_[n_out_in_++] = m; }
 	void admit_in(rte_mbuf *m) { in_in_[n_in_in_++] = m; }
@@ -95,15 +99,15 @@ public:
 	uint64_t parse_drops(nat::ParseDrop d) const { return parse_drops_[static_cast<size_t>(d)]; }
 
 private:
-	NatStage(const NatStageShared &shared, unsigned worker, uint16_t capacity);
 	void translate_out(rte_mbuf *m, uint64_t now, Output &out);
 	void translate_in(rte_mbuf *m, uint64_t now, Output &out);
 	bool parse_packet(rte_mbuf *m, nat::NatPacket &p, Output &out);
 	const AddrPort *snat(bool v4) const;
+	void emit_out(rte_mbuf *m);
 
 	const NatStageShared &shared_;
 	unsigned worker_;
-	std::unique_ptr<nat::SessionTable> table_;
+	nat::SessionTable *table_;
 	uint64_t parse_drops_[static_cast<size_t>(nat::ParseDrop::count)] = {};
 
 	std::vector<rte_mbuf *> out_in_, in_in_;

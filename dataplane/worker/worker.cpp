@@ -18,6 +18,11 @@ namespace {
 constexpr uint16_t kPrefetchMbufAhead = 8;
 constexpr uint16_t kPrefetchDataAhead = 4;
 
+// Session-table entries the NAT's expiry looks at per poll: a bounded
+// step, so no poll pays for a whole sweep (a 1M-entry table is swept in
+// 16,384 polls).
+constexpr uint32_t kNatExpireBudget = 64;
+
 void prefetch_mbuf(const rte_mbuf *m)
 {
 	rte_prefetch0(m);
@@ -37,6 +42,13 @@ Destinations destinations_of(const DataplaneShared &shared)
 	if (shared.wireguard) {
 		d.wg_port = shared.wireguard->listen_port;
 		d.forward = true;
+		if (const NatStageShared *nat = shared.wireguard->nat) {
+			d.exit_port = nat->exit_port;
+			if ((d.snat.has_ipv4 = nat->has_snat4))
+				std::memcpy(d.snat.ipv4, nat->snat4.ip4(), 4);
+			if ((d.snat.has_ipv6 = nat->has_snat6))
+				std::memcpy(d.snat.ipv6, nat->snat6.ip.data(), 16);
+		}
 	}
 	return d;
 }
@@ -72,6 +84,10 @@ Worker::Worker(unsigned id, const DataplaneShared &shared, std::vector<RxQueue> 
 	wg_input_ = std::make_unique<WgInputStage>(*wg->input, id, burst_);
 	wg_output_ = std::make_unique<WgOutputStage>(*wg->output, id, static_cast<uint16_t>(2 * burst_));
 	ip_out_ = std::make_unique<IpOutStage>(*wg->ip_out, id, static_cast<uint16_t>(3 * burst_));
+	// Each way a burst: ip_out's forwarded packets out, classify's (or one
+	// handoff ring's) in.
+	if (wg->nat)
+		nat_ = std::make_unique<NatStage>(*wg->nat, id, burst_);
 	std::vector<rte_ring *> to(wg->workers, nullptr);
 	for (unsigned w = 0; w < wg->workers; w++) {
 		if (w == id)
@@ -98,7 +114,10 @@ void Worker::process_handoff(rte_mbuf **pkts, uint16_t n)
 }
 
 // wg_input first: what it forwards to a peer joins wg_output's vector, and
-// what wg_output seals joins ip_out's.
+// what wg_output seals joins ip_out's. With an exit, ip_out runs once
+// before the NAT too, to route what the tunnel forwarded: what it keeps for
+// the exit port goes through nat_out and back, and what nat_in translated
+// joins wg_output's vector.
 void Worker::finish_wireguard(uint64_t now_tsc)
 {
 	wg_input_->finish(now_tsc, output_, counters_);
@@ -109,12 +128,28 @@ void Worker::finish_wireguard(uint64_t now_tsc)
 		output_.punt(m, PuntReason::wg_host);
 	for (rte_mbuf *m : wg_input_->handoff())
 		output_.handoff(m, meta(m).aux, Stage::wg_input);
+	if (nat_)
+		finish_nat(now_tsc);
 	wg_output_->finish(now_tsc, output_, counters_);
 	for (rte_mbuf *m : wg_output_->sealed())
 		ip_out_->admit_local(m, meta(m).aux);
 	for (rte_mbuf *m : wg_output_->handoff())
 		output_.handoff(m, meta(m).aux, Stage::wg_output);
 	ip_out_->finish(output_, counters_);
+}
+
+void Worker::finish_nat(uint64_t now_tsc)
+{
+	ip_out_->finish(output_, counters_);
+	for (rte_mbuf *m : ip_out_->to_nat())
+		nat_->admit_out(m);
+	nat_->finish(now_tsc, output_, counters_);
+	for (rte_mbuf *m : nat_->out())
+		ip_out_->admit(m);
+	for (rte_mbuf *m : nat_->in())
+		wg_output_->admit(m);
+	for (rte_mbuf *m : nat_->handoff())
+		output_.handoff(m, meta(m).aux, Stage::nat_in);
 }
 
 void Worker::finish_graph()
@@ -160,11 +195,14 @@ void Worker::classify_burst(rte_mbuf **pkts, uint16_t n)
 		case Stage::wg_output:
 			wg_output_->admit(m);
 			break;
+		// ... and to nat_in only when there is an exit.
+		case Stage::nat_in:
+			nat_->admit_in(m);
+			break;
 		// classify answers none of these; they are listed for -Wswitch.
 		case Stage::drop:
 		case Stage::tx:
 		case Stage::ip_out:
-		case Stage::nat_in:
 		case Stage::count:
 			output_.drop(m, static_cast<ClassifyDrop>(pm.reason));
 			break;
@@ -208,8 +246,11 @@ void Worker::handoff_burst(rte_mbuf **pkts, uint16_t n)
 	counters_.handoffs_received.add(n);
 	for (uint16_t i = 0; i < n; i++) {
 		rte_mbuf *m = pkts[i];
-		if (meta(m).next == Stage::wg_input)
+		const Stage next = meta(m).next;
+		if (next == Stage::wg_input)
 			wg_input_->admit(m);
+		else if (next == Stage::nat_in && nat_)
+			nat_->admit_in(m);
 		else
 			wg_output_->admit(m);
 	}
@@ -238,6 +279,8 @@ unsigned Worker::poll()
 			process_handoff(pkts, static_cast<uint16_t>(n));
 		total += n;
 	}
+	if (nat_)
+		nat_->expire(rte_rdtsc(), kNatExpireBudget);
 	return total;
 }
 

@@ -3,11 +3,12 @@
 //
 //   RX -> classify -> relay ----------------------------------> output
 //                  |-> wg_input -> (to a peer) wg_output -> ip_out -> output
-//                  |            \-> (elsewhere) ip_out
+//                  |            \-> (elsewhere) ip_out -> (out of the exit port) nat_out -> ip_out
 //                  |-> wg_output (to be routed) -> ip_out
+//                  |-> nat_in (to a SNAT address) -> wg_output -> ip_out
 //                  \-> output (punts, handshake ring, drops)
 //   inject ring (from the control thread) -> relay | wg_output | ip_out | output
-//   handoff rings (from other workers) -> wg_input | wg_output
+//   handoff rings (from other workers) -> wg_input | wg_output | nat_in
 //
 // output: TX per port, the punt ring, the handshake ring, handoff rings to
 // other workers, drops.
@@ -33,6 +34,7 @@
 #include "dataplane/stages/classify.h"
 #include "dataplane/stages/output.h"
 #include "dataplane/stages/ip_out.h"
+#include "dataplane/stages/nat.h"
 #include "dataplane/stages/relay.h"
 #include "dataplane/stages/wg_input.h"
 #include "dataplane/stages/wg_output.h"
@@ -51,6 +53,7 @@ struct WireGuardShared {
 	const WgInputShared *input = nullptr;
 	const WgOutputShared *output = nullptr;
 	const IpOutShared *ip_out = nullptr;
+	const NatStageShared *nat = nullptr;  // null: no exit
 	uint16_t listen_port = 0;
 	unsigned workers = 1;
 	// By worker id: its handshake ring (the worker produces, handshake
@@ -113,6 +116,7 @@ private:
 	// The stages after classify (or inject), in graph order, then the flush.
 	void finish_graph();
 	void finish_wireguard(uint64_t now_tsc);
+	void finish_nat(uint64_t now_tsc);
 	bool is_port(uint16_t port) const;
 
 	unsigned id_;
@@ -130,6 +134,7 @@ private:
 	std::unique_ptr<WgInputStage> wg_input_;
 	std::unique_ptr<WgOutputStage> wg_output_;
 	std::unique_ptr<IpOutStage> ip_out_;
+	std::unique_ptr<NatStage> nat_;  // null when there is no exit
 	std::vector<rte_ring *> handoff_in_;  // the rings other workers hand off to this one on
 };
 

@@ -219,6 +219,7 @@ struct Input {
 	uint16_t relay_port = kRelayPort;
 	uint16_t wg_port = 0;
 	bool forward = false;
+	bool exit = false;  // the exit on kPortBoth: SNAT kNode4 (its own) and kOther6 (another of its network)
 };
 
 // Fields a case leaves out are not checked, except flags: every case
@@ -487,6 +488,30 @@ const Case kCases[] = {
 	{"forwarding on a port with no mac known", {.frame = kOnward4, .port = kPortV4Only, .forward = kForward},
 	 Stage::drop, kNotForUs},
 
+	// The exit: what no node stage takes, to a SNAT address on the exit port.
+	{"udp to the snat address", {.frame = v4(kUdp, kNode4, udp(53, 16)), .wg_port = kWg, .exit = true},
+	 Stage::nat_in, 0, {.l3 = kV4, .dst_port = 53, .proto = kUdp, .flags = kToNode}},
+	{"tcp to the snat address", {.frame = kTcp4, .exit = true}, Stage::nat_in, 0, {.proto = kTcp, .flags = kToNode}},
+	{"ipv6 udp to a snat address not the port's own", {.frame = v6(kUdp, kOther6, udp(53, 16)), .exit = true},
+	 Stage::nat_in, 0, {.l3 = kV6, .proto = kUdp}},
+	{"echo reply to the snat address", {.frame = v4(kIcmp, kNode4, icmp(0, 0, kEchoId, 8)), .exit = true},
+	 Stage::nat_in, 0, {.src_port = kEchoId, .icmp_type = 0, .flags = kToNode}},
+	{"port unreachable to the snat address", {.frame = v4(kIcmp, kNode4, icmp(3, 3, 0, 28)), .exit = true},
+	 Stage::nat_in, 0, {.icmp_type = 3, .icmp_code = 3, .flags = kToNode}},
+	{"icmpv6 echo reply to the snat address", {.frame = v6(kIcmpv6, kOther6, icmp(129, 0, kEchoId, 8)),
+	 .exit = true}, Stage::nat_in, 0, {.icmp_type = 129}},
+	{"echo request to the snat address is the node's", {.frame = v4(kIcmp, kNode4, icmp(8, 0, kEchoId, 8)),
+	 .exit = true}, Stage::control, kNeighbour, {.icmp_type = 8, .flags = kToNode}},
+	{"wireguard to the snat address is wireguard's", {.frame = kWgData4, .wg_port = kWg, .exit = true},
+	 Stage::wg_input, 0, {.flags = kToNode}},
+	{"the relay port on the snat address is the relay's", {.frame = kRelay4, .exit = true}, Stage::relay, 0,
+	 {.flags = kToNode}},
+	{"udp to the node on a port that is not the exit",
+	 {.frame = v4(kUdp, kNode4, udp(53, 16)), .port = kPortV4Only, .exit = true}, Stage::drop, kNotForUs,
+	 {.flags = kToNode}},
+	{"a fragment to the snat address", {.frame = patch(kRelay4, kIpv4Fragment, {0x20, 0}), .exit = true},
+	 Stage::drop, kFragmentDrop, {.flags = kToNode}},
+
 	// Before any header is read.
 	{"port with no addresses", {kRelay4, kPortNone}, Stage::drop, kUnknownPort, {.l3 = L3::none}},
 	{"arp on a port with no addresses", {arp(), kPortNone}, Stage::drop, kUnknownPort, {.l3 = L3::none}},
@@ -495,11 +520,17 @@ const Case kCases[] = {
 	 {.l3 = L3::none}},
 };
 
-Destinations destinations(uint16_t relay_port, uint16_t wg_port = 0, bool forward = false)
+Destinations destinations(uint16_t relay_port, uint16_t wg_port = 0, bool forward = false, bool exit = false)
 {
 	Destinations d;
 	d.wg_port = wg_port;
 	d.forward = forward;
+	if (exit) {
+		d.exit_port = kPortBoth;
+		d.snat.has_ipv4 = d.snat.has_ipv6 = true;
+		std::memcpy(d.snat.ipv4, kNode4.data(), 4);
+		std::memcpy(d.snat.ipv6, kOther6.data(), 16);
+	}
 	// Only the port with both families has a MAC here; the ipv4-only one
 	// shows a port the table knows no MAC for.
 	d.macs.resize(kPortBoth + 1);
@@ -545,7 +576,7 @@ void expect_invariants(const rte_mbuf *m, Stage got, const PacketMeta &pm)
 {
 	EXPECT_EQ(got, pm.next);
 	EXPECT_TRUE(got == Stage::relay || got == Stage::control || got == Stage::drop || got == Stage::wg_input ||
-		    got == Stage::wg_handshake || got == Stage::wg_output)
+		    got == Stage::wg_handshake || got == Stage::wg_output || got == Stage::nat_in)
 		<< to_string(got);
 	if (got == Stage::drop) {
 		EXPECT_LT(pm.reason, why(ClassifyDrop::count));
@@ -555,6 +586,9 @@ void expect_invariants(const rte_mbuf *m, Stage got, const PacketMeta &pm)
 		EXPECT_EQ(pm.reason, 0);
 		EXPECT_EQ(pm.proto, kUdp);
 		EXPECT_TRUE(pm.flags & meta_flags::to_node);
+	} else if (got == Stage::nat_in) {
+		EXPECT_EQ(pm.reason, 0);
+		EXPECT_TRUE(pm.l3 == L3::ipv4 || pm.l3 == L3::ipv6);
 	} else if (got == Stage::wg_output) {
 		EXPECT_EQ(pm.reason, 0);
 		EXPECT_TRUE(pm.l3 == L3::ipv4 || pm.l3 == L3::ipv6);
@@ -585,7 +619,7 @@ TEST(Classify, Cases)
 {
 	for (const Case &c : kCases) {
 		SCOPED_TRACE(c.name);
-		Destinations d = destinations(c.in.relay_port, c.in.wg_port, c.in.forward);
+		Destinations d = destinations(c.in.relay_port, c.in.wg_port, c.in.forward, c.in.exit);
 		rte_mbuf *m = build(c.in);
 		ASSERT_NE(m, nullptr);
 		PacketMeta pm;

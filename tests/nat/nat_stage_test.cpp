@@ -122,21 +122,26 @@ protected:
 		for (uint32_t s = 0; s < kPeers; s++)
 			allowed_[s].store(s == kAllowed ? 1 : 0);
 		shared_.nat = nat_.get();
-		shared_.table.capacity = 256;
-		shared_.table.max_per_peer = 100;
-		shared_.table.peers = kPeers;
-		shared_.table.filtering = nat::Filtering::address_dependent;
-		shared_.table.timeouts = {300 * kSecond, 7440 * kSecond, 240 * kSecond, 6 * kSecond, 60 * kSecond,
-					  120 * kSecond};
+		nat::SessionTableConfig table;
+		table.capacity = 256;
+		table.max_per_peer = 100;
+		table.peers = kPeers;
+		table.filtering = nat::Filtering::address_dependent;
+		table.timeouts = {300 * kSecond, 7440 * kSecond, 240 * kSecond, 6 * kSecond, 60 * kSecond, 120 * kSecond};
+		shared_.peers = kPeers;
 		shared_.has_snat4 = true;
 		shared_.snat4 = kSnat4;
 		shared_.mss4 = kMss4;
 		shared_.exit_allowed = allowed_;
 		std::string error;
 		for (unsigned w = 0; w < 2; w++) {
-			stage_[w] = NatStage::create(shared_, w, 32, error);
-			ASSERT_NE(stage_[w], nullptr) << error;
+			table.worker = static_cast<uint8_t>(w);
+			tables_[w] = nat::SessionTable::create(table, *nat_, error);
+			ASSERT_NE(tables_[w], nullptr) << error;
+			shared_.tables.push_back(tables_[w].get());
 		}
+		for (unsigned w = 0; w < 2; w++)
+			stage_[w] = std::make_unique<NatStage>(shared_, w, 32);
 		punt_ = rte_ring_create(("natst_punt" + std::to_string(serial_++)).c_str(), 64, SOCKET_ID_ANY,
 					RING_F_SP_ENQ | RING_F_SC_DEQ);
 		ASSERT_NE(punt_, nullptr);
@@ -202,6 +207,7 @@ protected:
 	std::unique_ptr<nat::NatShared> nat_;
 	std::atomic<uint8_t> allowed_[kPeers];
 	NatStageShared shared_;
+	std::unique_ptr<nat::SessionTable> tables_[2];
 	std::unique_ptr<NatStage> stage_[2];
 	WorkerCounters counters_;
 	rte_ring *punt_ = nullptr;

@@ -101,6 +101,25 @@ TEST(PortPool, PortsOutsideTheRangeAreNeverGiven)
 	EXPECT_EQ(pool.take(60000, 0, 1), std::nullopt);
 }
 
+// The node's own listeners on the SNAT address (WireGuard, the relay):
+// a client whose source port is one of them is mapped elsewhere, or its
+// answers would reach the listener.
+TEST(PortPool, AReservedPortIsNeverGivenNorOwned)
+{
+	PortPool pool(60000, 60063, true);
+	pool.reserve(60010);
+	pool.reserve(60010);
+	pool.reserve(51820);  // outside the range: nothing to do
+	EXPECT_EQ(pool.in_use(), 1u);
+	EXPECT_NE(pool.take(60010, 0, 1), 60010);
+	std::set<uint16_t> got;
+	while (auto p = pool.take(60010, 0, static_cast<uint32_t>(got.size() * 7919)))
+		got.insert(*p);
+	EXPECT_EQ(got.size() + 1, 63u) << "every other port of the range, the first take's included";
+	EXPECT_FALSE(got.contains(60010));
+	EXPECT_EQ(pool.owner(60010), PortPool::kNoOwner) << "nat_in keeps its packets: no worker holds it";
+}
+
 TEST(PortPool, RemappedPortsAreNotSequential)
 {
 	PortPool pool(1024, 65535, true);

@@ -15,6 +15,8 @@ namespace {
 
 using test::ip4;
 
+const std::string kPeer0 = "ERERERERERERERERERERERERERERERERERERERERERE=";
+
 const std::string kConfig = R"(ports:
   - name: wan
     device: net_null0
@@ -109,6 +111,48 @@ TEST_F(TablesTest, PeersRoutesAndRingsFromTheConfiguration)
 	EXPECT_TRUE(s.input->tunnel.has_ipv4);
 	EXPECT_FALSE(s.input->tunnel.has_ipv6);
 	EXPECT_EQ(s.output->mtu, 1420);
+}
+
+// exit: the NAT's shared state and one session table per worker, what
+// classify and ip_out need to find the exit port, and by slot whether a
+// peer may use it (exit.allow), for the configured peers and added ones.
+TEST_F(TablesTest, TheExitFromTheConfiguration)
+{
+	std::string error;
+	auto plain = Tables::create(cfg_, ports_of(cfg_), 2, qsbr_, slots_, TableSizes{}, error);
+	ASSERT_TRUE(plain) << error;
+	EXPECT_FALSE(plain->has_exit());
+	EXPECT_EQ(plain->shared().nat, nullptr) << "no exit: section, no NAT";
+	plain.reset();  // two tables' memory at once would not fit the test EAL
+
+	auto loaded = config::parse_config(kConfig + "exit:\n  port: wan\n  allow: [" + kPeer0 +
+						   "]\n  max_sessions: 100\n",
+					   "test.yaml");
+	ASSERT_TRUE(loaded.ok()) << loaded.error_text();
+	auto t = Tables::create(*loaded.config, ports_of(*loaded.config), 2, qsbr_, slots_, TableSizes{}, error);
+	ASSERT_TRUE(t) << error;
+	ASSERT_TRUE(t->has_exit());
+	const NatStageShared *nat = t->shared().nat;
+	ASSERT_NE(nat, nullptr);
+	EXPECT_EQ(nat->exit_port, 0);
+	EXPECT_EQ(t->shared().ip_out->exit_port, 0);
+	ASSERT_TRUE(nat->has_snat4);
+	EXPECT_EQ(nat->snat4, ip4(192, 0, 2, 1)) << "the port's own address by default";
+	EXPECT_FALSE(nat->has_snat6) << "the port has no IPv6 gateway";
+	EXPECT_EQ(nat->tables.size(), 2u);
+	EXPECT_EQ(nat->mss4, 1420 - 40);
+	EXPECT_EQ(nat->nat->max_sessions(), 100u);
+	EXPECT_NE(nat->nat->pool(true, nat::NatProto::udp).take(51999, 0, 1), 51999)
+		<< "the listen port is never a mapping's";
+
+	EXPECT_TRUE(t->exit_peer(0));
+	EXPECT_FALSE(t->exit_peer(1));
+	auto key0 = wireguard::PublicKey::from_base64(kPeer0);
+	ASSERT_TRUE(key0);
+	t->set_exit_peer(7, *key0.value);
+	EXPECT_TRUE(t->exit_peer(7)) << "a peer added with an allowed key";
+	t->clear_exit_peer(7);
+	EXPECT_FALSE(t->exit_peer(7));
 }
 
 TEST_F(TablesTest, MorePeersThanTheSizesAreRefusedByName)
